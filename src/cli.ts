@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** The `temporal-hume` command. Each subcommand lives in src/cli/<name>.ts. */
+import { Command } from 'commander';
+import { devServerCommand, installTemporalCommand } from './cli/dev-server.js';
+
+export function buildProgram(): Command {
+  return new Command('temporal-hume')
+    .description('Run Hume AI Expression Measurement batch jobs durably on Temporal')
+    .option('--verbose', 'print stack traces on errors')
+    .addCommand(devServerCommand())
+    .addCommand(installTemporalCommand())
+    .showHelpAfterError();
+}
+
+async function run(): Promise<void> {
+  await buildProgram().parseAsync(process.argv);
+}
+
+run().catch((err: unknown) => {
+  const verbose = process.argv.includes('--verbose');
+  process.stderr.write(`temporal-hume: ${verbose && err instanceof Error ? err.stack : (err as Error).message ?? err}\n`);
+  process.exit(1);
+});

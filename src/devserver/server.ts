@@ -1,0 +1,143 @@
+/** Starts and stops a local `temporal server start-dev` on free ports. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { resolveTemporalCli } from './cli-path.js';
+
+export interface DevServerOptions {
+  /** Temporal CLI binary. @default resolved by `resolveTemporalCli()` */
+  cliPath?: string;
+  /** Interface to bind. @default '127.0.0.1' */
+  ip?: string;
+  /** Frontend gRPC port. @default a free port */
+  port?: number;
+  /** Web UI port. @default a free port */
+  uiPort?: number;
+  /** Run without the Web UI. @default false */
+  headless?: boolean;
+  /** SQLite file for persistence across restarts. @default in memory */
+  dbFile?: string;
+  /** Namespace to create besides `default`. */
+  namespace?: string;
+  /** `--dynamic-config-value KEY=VALUE`, values JSON-encoded. */
+  dynamicConfig?: Record<string, unknown>;
+  /** `--search-attribute NAME=TYPE` to register. */
+  searchAttributes?: Record<string, 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
+  /** How long to wait for the server to answer. @default 60_000 ms */
+  startTimeoutMs?: number;
+  /** Where the server's own log lines go. @default dropped (the last lines are kept for errors) */
+  onLog?: (line: string) => void;
+}
+
+export interface DevServer {
+  /** `host:port` of the frontend, for `Connection.connect({ address })`. */
+  readonly address: string;
+  readonly uiUrl: string | undefined;
+  readonly namespace: string;
+  readonly pid: number;
+  /** Stops the server: SIGTERM, then SIGKILL after a grace period. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Asks the kernel for a free port on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('could not allocate a free port');
+  return address.port;
+}
+
+const STOP_GRACE_MS = 5_000;
+const running = new Set<ChildProcess>();
+
+// A test run that crashes or is interrupted must not leave a server behind.
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cliPath = options.cliPath ?? (await resolveTemporalCli());
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort(ip)));
+  const namespace = options.namespace ?? 'default';
+
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
+  if (uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
+    args.push('--search-attribute', `${name}=${type}`);
+  }
+
+  installExitHook();
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const exited = once(child, 'exit').then(() => running.delete(child));
+  let recentLog = '';
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString();
+    recentLog = (recentLog + text).slice(-4000);
+    if (options.onLog) for (const line of text.split('\n')) if (line) options.onLog(line);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+
+  const address = `${ip}:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, () => child.exitCode !== null);
+  } catch (err) {
+    await stop();
+    throw new Error(`Temporal dev server on ${address} did not start: ${(err as Error).message}\n${recentLog}`);
+  }
+  return {
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://${ip}:${uiPort}`,
+    namespace,
+    pid: child.pid ?? -1,
+    stop,
+  };
+}
+
+/** Ready means the frontend answers and the namespace exists, not merely that the port is open. */
+async function waitUntilServing(address: string, namespace: string, timeoutMs: number, hasExited: () => boolean) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (hasExited()) throw new Error('the server process exited');
+    let connection: Connection | undefined;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      await connection?.close();
+    }
+    await sleep(250);
+  }
+  throw new Error(`no answer within ${timeoutMs} ms (${(lastError as Error | undefined)?.message ?? 'unknown'})`);
+}
