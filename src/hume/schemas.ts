@@ -152,8 +152,16 @@ const FailedState = z
     message: z.string().nullish(),
   })
   .loose();
-/** A state whose status we do not know: kept, so a new Hume status never breaks a run. */
-const UnknownState = z.object({ status: z.string(), created_timestamp_ms: z.number().nullish() }).loose();
+/**
+ * A state whose status we do not know: kept, so a new Hume status never breaks a run. A *known*
+ * status missing its fields is refused here, so it fails the parse instead of passing as unknown.
+ */
+const UnknownState = z
+  .object({
+    status: z.string().refine((s) => !(JOB_STATUSES as readonly string[]).includes(s)),
+    created_timestamp_ms: z.number().nullish(),
+  })
+  .loose();
 
 export const JobState = z.union([
   z.discriminatedUnion('status', [QueuedState, InProgressState, CompletedState, FailedState]),

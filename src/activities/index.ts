@@ -1,0 +1,26 @@
+/**
+ * The activities the worker registers, built from their dependencies. Names carry a `hume`
+ * prefix so they never collide with a user's own activities on a shared worker.
+ */
+import type { HumeClient } from '../hume/client.js';
+import { createCheckJob } from './poll.js';
+import { createFetchResults } from './results.js';
+import { type CallbackConfig, createSubmitJob } from './submit.js';
+
+export interface ActivityDeps {
+  /** Holds the API key: it stays in the worker, never in workflow input or history. */
+  hume: HumeClient;
+  /** Where Hume should call back; without it jobs are polled. */
+  callbacks?: CallbackConfig;
+}
+
+export function createActivities({ hume, callbacks }: ActivityDeps) {
+  return {
+    humeSubmitJob: createSubmitJob(hume, callbacks),
+    humeCheckJob: createCheckJob(hume),
+    humeFetchResults: createFetchResults(hume),
+  };
+}
+
+export type HumeActivities = ReturnType<typeof createActivities>;
+export type { CallbackConfig } from './submit.js';

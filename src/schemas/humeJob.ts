@@ -1,0 +1,88 @@
+/**
+ * Input and result of the `humeJob` workflow: one Hume job, done durably.
+ * Schema first; the workflow imports only the inferred types, the activities and client helpers
+ * parse with the schemas so bad input is refused with the field named, before anything is sent.
+ */
+import { z } from 'zod';
+import { JobConfig } from '../hume/schemas.js';
+import { HUME_LIMITS } from '../hume/limits.js';
+
+/** A Temporal duration: milliseconds or a string such as '3 minutes'. */
+export const Duration = z.union([z.number().int().positive(), z.string().min(1)]);
+
+export const LocalFile = z.object({
+  path: z.string().min(1),
+  /** Name Hume reports back in predictions. @default the file's basename */
+  filename: z.string().min(1).optional(),
+  contentType: z.string().min(1).optional(),
+});
+export type LocalFile = z.infer<typeof LocalFile>;
+
+export const PollingOptions = z.object({
+  /** Silence after which the job is polled although a callback may still come. @default '3 minutes' with callbacks, '5 seconds' without */
+  firstPollAfter: Duration.optional(),
+  /** Growth of the silence between polls. @default 2 */
+  backoffCoefficient: z.number().min(1).max(10).optional(),
+  /** Longest silence between polls. @default '10 minutes' with callbacks, '1 minute' without */
+  maxInterval: Duration.optional(),
+});
+export type PollingOptions = z.infer<typeof PollingOptions>;
+
+export const HumeJobInput = z
+  .object({
+    texts: z.array(z.string().min(1, 'empty text')).max(HUME_LIMITS.maxTextsPerJob).optional(),
+    urls: z.array(z.url({ protocol: /^https?$/ })).max(HUME_LIMITS.maxUrlsPerJob).optional(),
+    files: z.array(LocalFile).max(HUME_LIMITS.maxFilesPerJob).optional(),
+    /** Models and transcription, as Hume takes them. */
+    config: JobConfig.default({}),
+    /** Folder the predictions (and artifacts) are written to; created if missing. */
+    resultDir: z.string().min(1),
+    /** Also download the artifacts zip. @default false */
+    artifacts: z.boolean().optional(),
+    /** Hume jobs to try when one ends FAILED (a new job each time). @default 3 */
+    maxJobAttempts: z.number().int().min(1).max(20).optional(),
+    polling: PollingOptions.optional(),
+  })
+  .refine((input) => (input.texts?.length ?? 0) + (input.urls?.length ?? 0) + (input.files?.length ?? 0) > 0, {
+    message: 'a job needs at least one text, url or file',
+  });
+export type HumeJobInput = z.input<typeof HumeJobInput>;
+
+export const SourceSummary = z.object({
+  /** `url`, `file` (with its name) or `text` (by position), as Hume reported the source. */
+  source: z.string(),
+  predictions: z.number(),
+  errors: z.number(),
+  /** Why the whole source failed (for example a URL that could not be downloaded). */
+  error: z.string().optional(),
+});
+export type SourceSummary = z.infer<typeof SourceSummary>;
+
+export const StoredResults = z.object({
+  predictionsPath: z.string(),
+  predictionsSha256: z.string(),
+  predictionsBytes: z.number(),
+  artifactsPath: z.string().optional(),
+  artifactsSha256: z.string().optional(),
+  sources: z.array(SourceSummary),
+  /** Per-file errors, at most the first 100 (the full list is in predictions.json). */
+  fileErrors: z.array(z.object({ source: z.string(), file: z.string(), message: z.string() })),
+  fileErrorCount: z.number(),
+});
+export type StoredResults = z.infer<typeof StoredResults>;
+
+export interface HumeJobResult extends StoredResults {
+  jobId: string;
+  status: 'COMPLETED';
+  /** Every Hume job this run created, in order; the last one completed. */
+  jobIds: string[];
+  attempts: number;
+  timings: {
+    startedAt: number;
+    submittedAt: number;
+    humeCreatedMs?: number;
+    humeStartedMs?: number;
+    humeEndedMs?: number;
+    finishedAt: number;
+  };
+}

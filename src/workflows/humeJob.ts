@@ -1,0 +1,116 @@
+/**
+ * `humeJob`: one Hume job, done durably. Submit, wait for the callback signal (or poll after a
+ * silence), confirm the state with Hume, then store the predictions. A FAILED job is resubmitted
+ * as a new job up to `maxJobAttempts` times.
+ */
+import { msToNumber as msOf } from '@temporalio/common/lib/time.js';
+import {
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { HumeActivities } from '../activities/index.js';
+import type { JobSnapshot } from '../activities/poll.js';
+import {
+  type HumeJobInput,
+  type HumeJobResult,
+  type HumeJobStatus,
+  jobFinishedSignal,
+  statusQuery,
+} from './definitions.js';
+
+const DEFAULT_MAX_JOB_ATTEMPTS = 3;
+
+// Hume calls are retried forever on retryable errors (429/5xx/network, honouring Retry-After);
+// non-retryable ones (400/401/403/404/422) fail at once. Heartbeats notice a dead worker in seconds.
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry,
+});
+const { humeCheckJob } = proxyActivities<HumeActivities>({ startToCloseTimeout: '2 minutes', retry });
+
+export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
+  const startedAt = Date.now();
+  const maxJobAttempts = input.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
+  const status: HumeJobStatus = { phase: 'submitting', attempt: 0, maxJobAttempts, jobIds: [], polls: 0, callbacks: 0 };
+  // Callbacks may arrive before the submit activity returns: remember them by job id.
+  const reported = new Set<string>();
+
+  setHandler(statusQuery, () => status);
+  setHandler(jobFinishedSignal, ({ jobId }) => {
+    status.callbacks++;
+    reported.add(jobId);
+  });
+
+  try {
+    for (status.attempt = 1; status.attempt <= maxJobAttempts; status.attempt++) {
+      status.phase = 'submitting';
+      const submitted = await humeSubmitJob({
+        input,
+        submissionKey: `${workflowInfo().workflowId}/${workflowInfo().runId}/${status.attempt}`,
+      });
+      const submittedAt = Date.now();
+      status.jobId = submitted.jobId;
+      status.jobIds.push(submitted.jobId);
+      status.phase = 'waiting';
+
+      const final = await waitUntilFinished(submitted.jobId, submitted.callbacks);
+      if (final.status === 'COMPLETED') {
+        status.phase = 'fetching';
+        const stored = await humeFetchResults({ jobId: submitted.jobId, resultDir: input.resultDir, artifacts: input.artifacts });
+        status.phase = 'completed';
+        return {
+          jobId: submitted.jobId,
+          status: 'COMPLETED',
+          jobIds: status.jobIds,
+          attempts: status.attempt,
+          ...stored,
+          timings: {
+            startedAt,
+            submittedAt,
+            humeCreatedMs: final.createdMs,
+            humeStartedMs: final.startedMs,
+            humeEndedMs: final.endedMs,
+            finishedAt: Date.now(),
+          },
+        };
+      }
+      status.lastError = `Hume job ${submitted.jobId} FAILED: ${final.message ?? 'no message'}`;
+    }
+  } catch (err) {
+    status.phase = isCancellation(err) ? 'cancelled' : 'failed';
+    if (!status.lastError && err instanceof Error) status.lastError = err.message;
+    throw err;
+  }
+  status.phase = 'failed';
+  throw ApplicationFailure.nonRetryable(
+    `gave up after ${maxJobAttempts} Hume job(s) ended FAILED; last: ${status.lastError}`,
+    'HUME_JOB_FAILED',
+    { jobIds: status.jobIds },
+  );
+
+  /**
+   * Waits for a callback or a growing silence, then asks Hume; only Hume's own answer counts, so
+   * forged, duplicated or stale callbacks cost at most one extra look.
+   */
+  async function waitUntilFinished(jobId: string, callbacks: boolean): Promise<JobSnapshot> {
+    const polling = input.polling ?? {};
+    let silenceMs = msOf(polling.firstPollAfter ?? (callbacks ? '3 minutes' : '5 seconds'));
+    const maxSilenceMs = msOf(polling.maxInterval ?? (callbacks ? '10 minutes' : '1 minute'));
+    const backoff = polling.backoffCoefficient ?? 2;
+    for (;;) {
+      const hinted = await condition(() => reported.has(jobId), silenceMs);
+      reported.delete(jobId);
+      if (!hinted) status.polls++;
+      const snapshot = await humeCheckJob({ jobId });
+      status.humeStatus = snapshot.status;
+      if (snapshot.status === 'COMPLETED' || snapshot.status === 'FAILED') return snapshot;
+      if (!hinted) silenceMs = Math.min(silenceMs * backoff, maxSilenceMs);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/** Shared pieces for tests on the real dev server started by the global setup. */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { inject } from 'vitest';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Our workflows plus a user-style parent, bundled once per test file. */
+export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url)),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+  return bundle;
+}
+
+export interface TemporalTestContext {
+  address: string;
+  client: Client;
+  nativeConnection: NativeConnection;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(): Promise<TemporalTestContext> {
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return {
+    address,
+    client: new Client({ connection }),
+    nativeConnection,
+    taskQueue: `test-${randomUUID()}`,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;

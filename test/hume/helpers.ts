@@ -1,0 +1,79 @@
+/** Loopback HTTP servers and job fixtures shared by the Hume client tests. */
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const API_KEY = 'test-key-5f1c9d2e-do-not-leak';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type Handler = (req: RecordedRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
+
+export interface TestServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** A node:http server on 127.0.0.1 that buffers each request body, records it, then calls `handler`. */
+export async function startServer(handler: Handler): Promise<TestServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer(async (raw, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of raw) chunks.push(chunk as Buffer);
+    const req = { method: raw.method ?? '', url: raw.url ?? '', headers: raw.headers, body: Buffer.concat(chunks) };
+    requests.push(req);
+    try {
+      await handler(req, res, raw);
+    } catch (e) {
+      res.destroy(e as Error);
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** A COMPLETED job in the shape Hume's FERN example shows. */
+export function completedJob(jobId: string, createdMs = 1712590457884): Record<string, unknown> {
+  return {
+    type: 'INFERENCE',
+    job_id: jobId,
+    request: {
+      callback_url: null,
+      files: [],
+      models: { burst: {}, face: null, facemesh: null, language: null, ner: null, prosody: null },
+      notify: false,
+      text: [],
+      urls: ['https://example.test/a.wav'],
+    },
+    state: {
+      status: 'COMPLETED',
+      created_timestamp_ms: createdMs,
+      started_timestamp_ms: createdMs + 100,
+      ended_timestamp_ms: createdMs + 4000,
+      num_predictions: 1,
+      num_errors: 0,
+    },
+  };
+}
