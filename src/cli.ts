@@ -2,6 +2,7 @@
 /** The `temporal-hume` command. Each subcommand lives in src/cli/<name>.ts. */
 import { Command } from 'commander';
 import { devServerCommand, installTemporalCommand } from './cli/dev-server.js';
+import { workerCommand } from './cli/worker.js';
 
 export function buildProgram(): Command {
   return new Command('temporal-hume')
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces on errors')
     .addCommand(devServerCommand())
     .addCommand(installTemporalCommand())
+    .addCommand(workerCommand())
     .showHelpAfterError();
 }
 

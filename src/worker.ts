@@ -57,13 +57,7 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   let clientConnection: Connection | undefined;
   try {
-    const worker = await createHumeWorker({
-      connection,
-      namespace,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL },
-      callbacks,
-    });
+    // The receiver first: a busy port fails fast, before a worker holds the connection.
     if (callbacks) {
       clientConnection = await Connection.connect(connectionOptions);
       receiver = await startReceiver({
@@ -76,6 +70,13 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
     } else {
       log('no HUME_CALLBACK_BASE_URL: jobs are polled');
     }
+    const worker = await createHumeWorker({
+      connection,
+      namespace,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL },
+      callbacks,
+    });
     log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})`);
     await worker.run();
   } finally {

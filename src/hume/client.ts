@@ -101,16 +101,16 @@ export class HumeClient {
 
   /** The predictions' raw JSON bytes, streamed to `destPath`. */
   async downloadPredictions(jobId: string, destPath: string, options?: CallOptions): Promise<DownloadResult> {
-    return this.#download(`downloadPredictions(${jobId})`, jobId, '/predictions', destPath, options);
+    return this.#download(`downloadPredictions(${jobId})`, jobId, '/predictions', 'application/json', destPath, options);
   }
 
   /** The artifacts zip, streamed to `destPath`. */
   async downloadArtifacts(jobId: string, destPath: string, options?: CallOptions): Promise<DownloadResult> {
-    return this.#download(`downloadArtifacts(${jobId})`, jobId, '/artifacts', destPath, options);
+    return this.#download(`downloadArtifacts(${jobId})`, jobId, '/artifacts', '*/*', destPath, options);
   }
 
-  async #download(call: string, jobId: string, suffix: string, destPath: string, options?: CallOptions) {
-    const req = { method: 'GET', path: jobPath(call, jobId, suffix), headers: { accept: '*/*' } } as const;
+  async #download(call: string, jobId: string, suffix: string, accept: string, destPath: string, options?: CallOptions) {
+    const req = { method: 'GET', path: jobPath(call, jobId, suffix), headers: { accept } } as const;
     return this.#http.exchange(call, options, req, (body) => streamToFile(body, destPath));
   }
 }

@@ -7,6 +7,7 @@
  * upload never sits in memory. Opening them up front also fails fast, naming a missing path.
  */
 import { openAsBlob } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { FormData } from 'undici';
 import { HumeInvalidRequestError } from './errors.js';
@@ -40,20 +41,36 @@ export async function buildMultipartBody(call: string, files: LocalFileInput[], 
   if (json !== undefined) form.append('json', json);
   for (const file of files) {
     const type = file.contentType ?? CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
-    let blob: Blob;
-    try {
-      blob = await openAsBlob(file.path, { type });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new HumeInvalidRequestError({ call, reason: `cannot read local file ${file.path}: ${code}`, error: e });
-    }
-    if (blob.size > HUME_LIMITS.maxLocalFileBytes) {
+    const size = await readableFileSize(call, file.path);
+    if (size > HUME_LIMITS.maxLocalFileBytes) {
       throw new HumeInvalidRequestError({
         call,
-        reason: `local file ${file.path} has ${blob.size} bytes, over Hume's limit of ${HUME_LIMITS.maxLocalFileBytes}`,
+        reason: `local file ${file.path} has ${size} bytes, over Hume's limit of ${HUME_LIMITS.maxLocalFileBytes}`,
       });
     }
-    form.append('file', blob, file.filename ?? basename(file.path));
+    form.append('file', await openAsBlob(file.path, { type }), file.filename ?? basename(file.path));
   }
   return form;
+}
+
+/**
+ * Size of a regular file we can read. Checked with open + fstat because `openAsBlob` reports a
+ * missing file only as ERR_INVALID_ARG_VALUE and happily opens a directory.
+ */
+async function readableFileSize(call: string, path: string): Promise<number> {
+  const fail = (why: string, error?: unknown) =>
+    new HumeInvalidRequestError({ call, reason: `cannot read local file ${path}: ${why}`, error });
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fail((e as NodeJS.ErrnoException).code ?? String(e), e);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw fail('not a regular file');
+    return stats.size;
+  } finally {
+    await handle.close();
+  }
 }

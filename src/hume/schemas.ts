@@ -158,7 +158,9 @@ const FailedState = z
  */
 const UnknownState = z
   .object({
-    status: z.string().refine((s) => !(JOB_STATUSES as readonly string[]).includes(s)),
+    status: z.string().refine((s) => !(JOB_STATUSES as readonly string[]).includes(s), {
+      message: 'known status, but the state lacks its required fields or has invalid ones',
+    }),
     created_timestamp_ms: z.number().nullish(),
   })
   .loose();

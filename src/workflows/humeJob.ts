@@ -48,11 +48,12 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
   });
 
   try {
-    for (status.attempt = 1; status.attempt <= maxJobAttempts; status.attempt++) {
+    for (let attempt = 1; attempt <= maxJobAttempts; attempt++) {
+      status.attempt = attempt;
       status.phase = 'submitting';
       const submitted = await humeSubmitJob({
         input,
-        submissionKey: `${workflowInfo().workflowId}/${workflowInfo().runId}/${status.attempt}`,
+        submissionKey: `${workflowInfo().workflowId}/${workflowInfo().runId}/${attempt}`,
       });
       const submittedAt = Date.now();
       status.jobId = submitted.jobId;
@@ -68,7 +69,7 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
           jobId: submitted.jobId,
           status: 'COMPLETED',
           jobIds: status.jobIds,
-          attempts: status.attempt,
+          attempts: attempt,
           ...stored,
           timings: {
             startedAt,

@@ -8,24 +8,24 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env): 
   return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
 }
 
-/** Resolves with the first stdout line matching `pattern`; rejects if the process exits first. */
+/** Resolves with the first output (stdout or stderr) matching `pattern`; rejects if the process exits first. */
 export function waitForLine(child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = out.match(pattern);
       if (match) {
         clearTimeout(timer);
         resolve(match);
       }
-    });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before printing ${pattern}:\n${out}\n${err}`));
+      reject(new Error(`exited with ${code} before printing ${pattern}:\n${out}`));
     });
   });
 }

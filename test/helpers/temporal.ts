@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -24,7 +24,14 @@ export interface TemporalTestContext {
   close(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
 export async function connectTemporal(): Promise<TemporalTestContext> {
+  // Worker state changes at INFO drown test output; warnings and errors still show.
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
   const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });

@@ -1,0 +1,72 @@
+/**
+ * The whole product on loopback for a test: the Hume-compatible server, the webhook receiver and a
+ * worker (our activities + the test workflow bundle) on the shared Temporal dev server.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { type HumeEmulator, type HumeEmulatorOptions, startHumeEmulator } from '../../src/emulator/index.js';
+import { type RunningReceiver, startReceiver } from '../../src/webhook/index.js';
+import { createHumeWorker } from '../../src/worker.js';
+import { connectTemporal, type TemporalTestContext, testWorkflowBundle } from './temporal.js';
+
+export const WEBHOOK_SECRET = 'test-webhook-secret-do-not-leak-5f1c';
+export const API_KEY = 'test-hume-api-key-do-not-leak-9b2e';
+
+export interface StackOptions {
+  emulator?: HumeEmulatorOptions;
+  /** Run the webhook receiver and ask Hume to call back. @default true */
+  callbacks?: boolean;
+  /** The key the worker sends; the emulator always expects API_KEY. */
+  workerApiKey?: string;
+  /** Puts something (a proxy) between the worker and the Hume-compatible server. */
+  through?: (humeUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
+}
+
+export interface Stack {
+  temporal: TemporalTestContext;
+  emulator: HumeEmulator;
+  receiver?: RunningReceiver;
+  worker: Worker;
+  /** A fresh results folder. */
+  resultDir(): string;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const temporal = await connectTemporal();
+  const emulator = await startHumeEmulator({
+    apiKey: API_KEY,
+    timing: { queuedMs: [20, 50], processingMs: [50, 150] },
+    ...options.emulator,
+  });
+  const proxy = await options.through?.(emulator.url);
+  const receiver =
+    options.callbacks === false ? undefined : await startReceiver({ client: temporal.client, secrets: [WEBHOOK_SECRET] });
+  const worker = await createHumeWorker({
+    connection: temporal.nativeConnection,
+    taskQueue: temporal.taskQueue,
+    hume: { apiKey: options.workerApiKey ?? API_KEY, baseUrl: proxy?.url ?? emulator.url },
+    callbacks: receiver && { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] },
+    workerOptions: { workflowBundle: await testWorkflowBundle() },
+  });
+  const running = worker.run();
+  const root = mkdtempSync(join(tmpdir(), 'hume-results-'));
+  let folders = 0;
+  return {
+    temporal,
+    emulator,
+    receiver,
+    worker,
+    resultDir: () => join(root, `job-${++folders}`),
+    async close() {
+      worker.shutdown();
+      await running;
+      await receiver?.close();
+      await proxy?.close();
+      await emulator.close();
+      await temporal.close();
+    },
+  };
+}

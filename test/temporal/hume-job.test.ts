@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HumeJobInput, type HumeJobResult, humeJob, statusQuery } from '../../src/workflows/index.js';
+import { startSubmitDelayProxy } from '../helpers/delay-proxy.js';
+import { API_KEY, type Stack, startStack, WEBHOOK_SECRET } from '../helpers/hume-stack.js';
+import { uniqueId } from '../helpers/temporal.js';
+
+const config = { models: { language: { sentiment: {} } } };
+const noPollForAnHour = { firstPollAfter: '1 hour' };
+
+function run(stack: Stack, input: Omit<HumeJobInput, 'resultDir'>, workflowId = uniqueId('hume-job')) {
+  return stack.temporal.client.workflow.start(humeJob, {
+    taskQueue: stack.temporal.taskQueue,
+    workflowId,
+    args: [{ resultDir: stack.resultDir(), ...input }],
+  });
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  return `${cause?.message} ${(cause?.cause as Error | undefined)?.message ?? ''}`;
+}
+
+const jobsCreated = (stack: Stack) => stack.emulator.stats().jobsCreated;
+
+describe('humeJob with callbacks', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('completes on the callback alone and stores exactly the predictions Hume returns', async () => {
+    const before = jobsCreated(stack);
+    const handle = await run(stack, { texts: ['I love this.', 'This is awful.'], config, polling: noPollForAnHour, artifacts: true });
+    const result: HumeJobResult = await handle.result();
+
+    expect(result.status).toBe('COMPLETED');
+    expect(result.jobIds).toEqual([result.jobId]);
+    expect(result.sources).toHaveLength(2);
+    expect(result.sources.every((s) => s.predictions > 0 && s.errors === 0)).toBe(true);
+    const served = await request(`${stack.emulator.url}/v0/batch/jobs/${result.jobId}/predictions`, {
+      headers: { 'x-hume-api-key': API_KEY },
+    });
+    const servedBytes = Buffer.from(await served.body.arrayBuffer());
+    expect(await readFile(result.predictionsPath)).toEqual(servedBytes);
+    expect(result.predictionsBytes).toBe(servedBytes.length);
+    expect(result.artifactsPath).toBe(join(result.predictionsPath, '..', 'artifacts.zip'));
+    expect((await readFile(result.artifactsPath!)).subarray(0, 2).toString()).toBe('PK');
+
+    const status = await handle.query(statusQuery);
+    expect(status).toMatchObject({ phase: 'completed', humeStatus: 'COMPLETED', polls: 0, attempt: 1 });
+    expect(status.callbacks).toBeGreaterThanOrEqual(1);
+    expect(jobsCreated(stack) - before).toBe(1);
+  });
+
+  it('completes once when the callback is duplicated', async () => {
+    stack.emulator.setFaults({ callbackDuplicateRate: 1 });
+    try {
+      const before = jobsCreated(stack);
+      const handle = await run(stack, { texts: ['Twice told.'], config, polling: noPollForAnHour });
+      const result = await handle.result();
+      expect(result.jobIds).toHaveLength(1);
+      expect((await handle.query(statusQuery)).callbacks).toBe(2);
+      expect(jobsCreated(stack) - before).toBe(1);
+    } finally {
+      stack.emulator.setFaults({ callbackDuplicateRate: 0 });
+    }
+  });
+
+  it('falls back to polling when callbacks never come', async () => {
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    try {
+      const handle = await run(stack, { texts: ['Nobody calls.'], config, polling: { firstPollAfter: '1 second' } });
+      const result = await handle.result();
+      expect(result.status).toBe('COMPLETED');
+      const status = await handle.query(statusQuery);
+      expect(status.callbacks).toBe(0);
+      expect(status.polls).toBeGreaterThanOrEqual(1);
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
+    }
+  });
+
+  it('resubmits a FAILED job as a new job, then completes', async () => {
+    stack.emulator.failNextJobs(1, 'usage limit exceeded');
+    const result = await (await run(stack, { texts: ['Second time lucky.'], config, polling: noPollForAnHour })).result();
+    expect(result.jobIds).toHaveLength(2);
+    expect(result.attempts).toBe(2);
+    expect(result.jobId).toBe(result.jobIds[1]);
+  });
+
+  it('gives up after maxJobAttempts FAILED jobs, naming the job and Hume’s message', async () => {
+    const before = jobsCreated(stack);
+    stack.emulator.failNextJobs(2, 'user has exceeded their usage limit');
+    const handle = await run(stack, { texts: ['Never.'], config, maxJobAttempts: 2, polling: noPollForAnHour });
+    const message = await failureOf(handle.result());
+    expect(message).toMatch(/gave up after 2 Hume job\(s\) ended FAILED/);
+    expect(message).toMatch(/Hume job [0-9a-f-]{36} FAILED: .*user has exceeded their usage limit/);
+    expect(jobsCreated(stack) - before).toBe(2);
+    expect(await handle.query(statusQuery)).toMatchObject({ phase: 'failed', attempt: 2 });
+  });
+
+  it('retries 429 bursts and 5xx on submit and on fetch to success, with one Hume job', async () => {
+    const before = jobsCreated(stack);
+    stack.emulator.failNext({ count: 3, status: 429, route: 'submit', retryAfterSeconds: 1 });
+    stack.emulator.failNext({ count: 2, status: 503, route: 'predictions' });
+    stack.emulator.failNext({ count: 1, status: 500, route: 'details' });
+    const result = await (await run(stack, { texts: ['Busy day.'], config, polling: { firstPollAfter: '1 second' } })).result();
+    expect(result.status).toBe('COMPLETED');
+    expect(jobsCreated(stack) - before).toBe(1);
+  });
+
+  it('refuses an invalid model config before anything is sent, naming the field', async () => {
+    const before = stack.emulator.stats().requests.submit;
+    const handle = await run(stack, {
+      texts: ['x'],
+      config: { models: { face: { prob_threshold: 7 } } },
+    });
+    const message = await failureOf(handle.result());
+    expect(message).toMatch(/config\.models\.face\.prob_threshold/);
+    expect(stack.emulator.stats().requests.submit).toBe(before);
+  });
+
+  it('runs as a child of a user’s own workflow, which uses its result', async () => {
+    const result = await stack.temporal.client.workflow.execute('analyseReviews', {
+      taskQueue: stack.temporal.taskQueue,
+      workflowId: uniqueId('parent'),
+      args: [{ resultDir: stack.resultDir(), texts: ['Great', 'Bad', 'Fine'], config }],
+    });
+    expect(result).toMatchObject({ sourcesWithPredictions: 3 });
+    expect((result as { jobId: string }).jobId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('stops waiting when cancelled and keeps nothing running', async () => {
+    const handle = await run(stack, { texts: ['Cancel me.'], config, polling: noPollForAnHour });
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    try {
+      await expect.poll(async () => (await handle.query(statusQuery)).phase).toBe('waiting');
+      await handle.cancel();
+      const message = await failureOf(handle.result());
+      expect(message).toMatch(/cancel/i);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
+    }
+  });
+
+  it('keeps the API key and the webhook secret out of the whole history', async () => {
+    const handle = await run(stack, { texts: ['Keep my secrets.'], config, polling: noPollForAnHour });
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const text = decodeAll(history);
+    expect(text).toContain('Keep my secrets.');
+    expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(WEBHOOK_SECRET);
+  });
+});
+
+describe('humeJob against a server that answers submits late', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ through: (url) => startSubmitDelayProxy(url, 1_500) });
+  });
+  afterAll(() => stack.close());
+
+  it('does not lose a callback that arrives before the submit activity returned', async () => {
+    const handle = await run(stack, { texts: ['Early bird.'], config, polling: noPollForAnHour });
+    const result = await handle.result();
+    expect(result.status).toBe('COMPLETED');
+    expect(await handle.query(statusQuery)).toMatchObject({ polls: 0, callbacks: 1 });
+  });
+});
+
+describe('humeJob without callbacks', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ callbacks: false });
+  });
+  afterAll(() => stack.close());
+
+  it('polls to completion', async () => {
+    const handle = await run(stack, { texts: ['Polling only.'], config, polling: { firstPollAfter: 200 } });
+    const result = await handle.result();
+    expect(result.status).toBe('COMPLETED');
+    const status = await handle.query(statusQuery);
+    expect(status.callbacks).toBe(0);
+    expect(status.polls).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('humeJob with a wrong API key', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ workerApiKey: 'wrong-key' });
+  });
+  afterAll(() => stack.close());
+
+  it('fails fast with a clear message and no retry storm', async () => {
+    const message = await failureOf((await run(stack, { texts: ['x'], config })).result());
+    expect(message).toMatch(/Hume startJob: 401/);
+    expect(message).not.toContain('wrong-key');
+    expect(stack.emulator.stats().requests.submit).toBe(1);
+  });
+});
+
+/** Every string in a history, with payload bytes decoded, so a secret cannot hide in base64. */
+function decodeAll(value: unknown): string {
+  const parts: string[] = [];
+  const visit = (v: unknown) => {
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return parts.join('\n');
+}
