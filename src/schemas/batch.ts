@@ -1,0 +1,153 @@
+/**
+ * The batch run's contracts: manifest items, the plan (batches as manifest byte/line ranges), and
+ * what each batch leaves in the results folder. Item contents never travel through history:
+ * batches carry ranges plus a sha256 of their slice, and submit re-reads the slice.
+ */
+import { z } from 'zod';
+import { JobConfig } from '../hume/schemas.js';
+import { PollingOptions } from './humeJob.js';
+
+export const MANIFEST_FORMATS = ['jsonl', 'csv'] as const;
+export type ManifestFormat = (typeof MANIFEST_FORMATS)[number];
+
+/** One manifest line: exactly one of `url`, `file`, `text`. Unknown keys are refused (typos). */
+export const ManifestItem = z.strictObject({
+  id: z.string().min(1).optional(),
+  url: z.string().optional(),
+  file: z.string().optional(),
+  text: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type ManifestItem = z.infer<typeof ManifestItem>;
+
+export type SourceKind = 'url' | 'file' | 'text';
+
+/** A valid item, as planning and submission see it. */
+export interface ItemRecord {
+  /** 1-based line (JSONL) or record start line (CSV) in the manifest. */
+  line: number;
+  /** The item's id, or `line-<n>` when the manifest gives none. */
+  id: string;
+  kind: SourceKind;
+  /** The URL, the absolute file path, or the text. */
+  value: string;
+  /** File size or UTF-8 text size, bytes; 0 for URLs. */
+  bytes: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** Why a line was refused: enough for a person to fix it. */
+export interface InvalidLine {
+  line: number;
+  /** The offending field (`url`, `file`, `text`, `id`, `(line)` for unparseable lines). */
+  field: string;
+  /** The value, shortened to 200 characters. */
+  value: string;
+  /** The rule it broke, naming the limit where there is one. */
+  rule: string;
+}
+
+/** Per-request limits a run batches under: Hume's, or lower ones the run asks for. */
+export const BatchLimits = z.object({
+  maxUrlsPerJob: z.number().int().min(1).max(100),
+  maxTextsPerJob: z.number().int().min(1).max(100),
+  maxFilesPerJob: z.number().int().min(1).max(100),
+  /** Total bytes of local files in one multipart request (Hume documents none; one upload should stay retryable). @default 500 MiB */
+  maxUploadBytesPerJob: z.number().int().min(1),
+});
+export type BatchLimits = z.infer<typeof BatchLimits>;
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = {
+  maxUrlsPerJob: 100,
+  maxTextsPerJob: 100,
+  maxFilesPerJob: 100,
+  maxUploadBytesPerJob: 500 * 1024 * 1024,
+};
+
+/** One Hume job's share of the manifest: a contiguous range plus a hash of its bytes. */
+export interface BatchRange {
+  index: number;
+  fromLine: number;
+  toLine: number;
+  /** Byte offsets of the slice in the manifest: [start, end). */
+  byteStart: number;
+  byteEnd: number;
+  /** sha256 of the slice, so a changed manifest is refused at submit. */
+  sliceSha256: string;
+  /** Valid items in the range (invalid lines inside it are skipped). */
+  items: number;
+  urls: number;
+  texts: number;
+  files: number;
+  uploadBytes: number;
+}
+
+export interface ManifestRef {
+  /** Absolute path of the manifest (inline items are written to `<run>/manifest.jsonl`). */
+  path: string;
+  format: ManifestFormat;
+  sha256: string;
+  /** CSV header line, needed to parse a slice on its own. */
+  csvHeader?: string;
+}
+
+export interface PlanResult {
+  manifest: ManifestRef;
+  /** Lines that held an item (blank lines do not count). */
+  items: number;
+  validItems: number;
+  invalidCount: number;
+  /** Every invalid line up to 1,000; the full list is in `<run>/invalid.jsonl`. */
+  invalid: InvalidLine[];
+  batches: number;
+  uploadBytes: number;
+  /** `<run>/plan.jsonl`: one BatchRange per line, read in pages by the workflow. */
+  planPath: string;
+}
+
+/** What a finished batch leaves at `<run>/jobs/<batch>-<job_id>/outcome.json` (or `<batch>-failed`). */
+export interface BatchOutcome {
+  batch: number;
+  jobId?: string;
+  status: 'COMPLETED' | 'FAILED';
+  error?: string;
+  /** predictions.json, relative to the run folder. */
+  predictionsPath?: string;
+  /** Each valid item of the batch, in manifest order, with where its results are. */
+  items: Array<{
+    line: number;
+    id: string;
+    /** Index of this item's source in predictions.json, when Hume returned one. */
+    sourceIndex?: number;
+    status: 'completed' | 'failed';
+    error?: string;
+  }>;
+}
+
+export const HumeBatchInput = z
+  .object({
+    /** Names the results folder `<outDir>/<runId>`. @default the workflow id */
+    runId: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only').optional(),
+    manifest: z.object({ path: z.string().min(1), format: z.enum(MANIFEST_FORMATS).optional() }).optional(),
+    /** Inline items for small runs (they do travel through history). */
+    items: z.array(ManifestItem).max(1_000).optional(),
+    config: JobConfig.default({}),
+    outDir: z.string().min(1),
+    /** Run the valid items and list the invalid ones, instead of refusing the run. @default false */
+    skipInvalid: z.boolean().optional(),
+    /** @default 100; never above Hume's 500 queued jobs */
+    maxJobsInFlight: z.number().int().min(1).max(500).optional(),
+    /** @default 3 */
+    maxJobAttempts: z.number().int().min(1).max(20).optional(),
+    /** The run ends failed when more items than this failed. @default 100 (never) */
+    maxFailedItemsPercent: z.number().min(0).max(100).optional(),
+    limits: BatchLimits.partial().optional(),
+    artifacts: z.boolean().optional(),
+    polling: PollingOptions.optional(),
+    /** Local files must resolve (symlinks too) inside this folder. */
+    allowedRoot: z.string().min(1).optional(),
+    /** On cancellation: let in-flight jobs finish (`wait`) or leave them (`abandon`). @default 'wait' */
+    onCancel: z.enum(['wait', 'abandon']).optional(),
+  })
+  .refine((input) => !!input.manifest !== !!input.items, { message: 'give exactly one of manifest or items' });
+export type HumeBatchInput = z.input<typeof HumeBatchInput>;
