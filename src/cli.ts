@@ -2,6 +2,7 @@
 /** The `temporal-hume` command. Each subcommand lives in src/cli/<name>.ts. */
 import { Command } from 'commander';
 import { devServerCommand, installTemporalCommand } from './cli/dev-server.js';
+import { emulatorCommand } from './cli/emulator.js';
 import { workerCommand } from './cli/worker.js';
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .addCommand(devServerCommand())
     .addCommand(installTemporalCommand())
     .addCommand(workerCommand())
+    .addCommand(emulatorCommand())
     .showHelpAfterError();
 }
 

@@ -4,7 +4,7 @@
  */
 import type { HumeClient } from '../hume/client.js';
 import { createCheckJob } from './poll.js';
-import { createFetchResults } from './results.js';
+import { createFetchResults, humeRecordBatchFailure } from './results.js';
 import { type CallbackConfig, createSubmitJob } from './submit.js';
 
 export interface ActivityDeps {
@@ -19,6 +19,7 @@ export function createActivities({ hume, callbacks }: ActivityDeps) {
     humeSubmitJob: createSubmitJob(hume, callbacks),
     humeCheckJob: createCheckJob(hume),
     humeFetchResults: createFetchResults(hume),
+    humeRecordBatchFailure,
   };
 }
 

@@ -3,10 +3,14 @@
  * them: counts per source and per-file errors travel back, never the predictions themselves.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
-import { Predictions, type SourcePredictResult } from '../hume/schemas.js';
-import type { SourceSummary, StoredResults } from '../schemas/humeJob.js';
+import { type JobConfig, Predictions, type SourcePredictResult } from '../hume/schemas.js';
+import { mapSourcesToItems } from '../results/mapping.js';
+import { writeBatchOutcome } from '../results/outcome.js';
+import type { BatchSource, SourceSummary, StoredResults } from '../schemas/humeJob.js';
+import { loadBatch } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
 
@@ -14,12 +18,18 @@ const MAX_FILE_ERRORS_IN_RESULT = 100;
 
 export interface FetchResultsInput {
   jobId: string;
-  resultDir: string;
+  /** Where to write; for a batch, `<run>/jobs/<batch>-<job id>` is used instead. */
+  resultDir?: string;
   artifacts?: boolean;
+  /** The batch this job ran, so each item's outcome is recorded beside its predictions. */
+  batch?: BatchSource;
+  config?: JobConfig;
 }
 
 export function createFetchResults(hume: HumeClient) {
-  return async function humeFetchResults({ jobId, resultDir, artifacts }: FetchResultsInput): Promise<StoredResults> {
+  return async function humeFetchResults({ jobId, resultDir: given, artifacts, batch, config }: FetchResultsInput): Promise<StoredResults> {
+    const resultDir = batch ? join(batch.runDir, 'jobs', `${batch.range.index}-${jobId}`) : given;
+    if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', 'INVALID_INPUT');
     await mkdir(resultDir, { recursive: true });
     return whileHeartbeating(async (signal) => {
       const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, 'predictions.json'), { signal }));
@@ -28,11 +38,25 @@ export function createFetchResults(hume: HumeClient) {
         : undefined;
       // One job's predictions are bounded by Hume's per-job limits, so parsing them whole is fine.
       const parsed = Predictions.parse(JSON.parse(await readFile(predictions.path, 'utf8')));
+      let batchItems: StoredResults['batchItems'];
+      if (batch) {
+        const items = mapSourcesToItems(parsed, await loadBatch(batch, config ?? {}));
+        const completed = items.filter((item) => item.status === 'completed').length;
+        batchItems = { completed, failed: items.length - completed };
+        await writeBatchOutcome(batch.runDir, {
+          batch: batch.range.index,
+          jobId,
+          status: 'COMPLETED',
+          predictionsPath: relative(batch.runDir, predictions.path),
+          items,
+        });
+      }
       return {
         predictionsPath: predictions.path,
         predictionsSha256: predictions.sha256,
         predictionsBytes: predictions.bytes,
         ...(zip ? { artifactsPath: zip.path, artifactsSha256: zip.sha256 } : {}),
+        ...(batchItems ? { batchItems } : {}),
         ...summarise(parsed),
       };
     });
@@ -68,4 +92,23 @@ export function summarise(predictions: Predictions): Pick<StoredResults, 'source
     });
   }
   return { sources, fileErrors, fileErrorCount };
+}
+
+export interface RecordBatchFailureInput {
+  batch: BatchSource;
+  config?: JobConfig;
+  jobIds: string[];
+  error: string;
+}
+
+/** A batch that will not complete still leaves an outcome, so the run's index names every item. */
+export async function humeRecordBatchFailure({ batch, config, jobIds, error }: RecordBatchFailureInput): Promise<void> {
+  const items = await loadBatch(batch, config ?? {}).catch(() => []);
+  await writeBatchOutcome(batch.runDir, {
+    batch: batch.range.index,
+    jobId: jobIds.at(-1),
+    status: 'FAILED',
+    error,
+    items: items.map((item) => ({ line: item.line, id: item.id, status: 'failed' as const, error })),
+  });
 }

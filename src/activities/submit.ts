@@ -6,6 +6,7 @@ import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
 import { HumeJobInput } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
 import { buildCallbackUrl, submissionKeyOf } from '../webhook/token.js';
+import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
 
@@ -51,14 +52,17 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
         const existing = await humeCall(() => findSubmitted(hume, submissionKey, info.scheduledTimestampMs - CLOCK_SKEW_MS, signal));
         if (existing) return { jobId: existing.job_id, callbacks: true, adopted: true };
       }
+      const { urls, texts, files } = job.batch
+        ? sourcesOf(await loadBatch(job.batch, job.config))
+        : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
       const request: InferenceBaseRequest = {
         ...job.config,
-        ...(job.urls?.length ? { urls: job.urls } : {}),
-        ...(job.texts?.length ? { text: job.texts } : {}),
+        ...(urls.length ? { urls } : {}),
+        ...(texts.length ? { text: texts } : {}),
         ...(callbackUrl ? { callback_url: callbackUrl } : {}),
       };
       const jobId = await humeCall(() =>
-        job.files?.length ? hume.startJobWithFiles(job.files, request, { signal }) : hume.startJob(request, { signal }),
+        files.length ? hume.startJobWithFiles(files, request, { signal }) : hume.startJob(request, { signal }),
       );
       return { jobId, callbacks: callbackUrl !== undefined, adopted: false };
     });

@@ -28,7 +28,7 @@ export interface Job {
   numPredictions?: number;
   numErrors?: number;
   message?: string;
-  /** Set while IN_PROGRESS is done resolving, kept for COMPLETED jobs only. */
+  /** What rebuilds the predictions: set when a job COMPLETES (inputs are not kept beyond this). */
   sources?: ResolvedSource[];
   /** Decided at creation by fault injection: the job will end FAILED with this message. */
   readonly failWith: string | undefined;

@@ -46,6 +46,9 @@ export class HumeClient {
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
       throw invalid(`options.timeoutMs must be a positive integer (ms), got ${timeoutMs}`);
     }
+    if (dispatcher !== undefined && typeof dispatcher?.dispatch !== 'function') {
+      throw invalid('options.dispatcher must be an undici Dispatcher');
+    }
     this.#http = new HumeHttp({ apiKey, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs, dispatcher });
   }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { JobConfig } from '../hume/schemas.js';
 import { HUME_LIMITS } from '../hume/limits.js';
+import type { BatchRange, ManifestRef } from './batch.js';
 
 /** A Temporal duration: milliseconds or a string such as '3 minutes'. */
 export const Duration = z.union([z.number().int().positive(), z.string().min(1)]);
@@ -28,23 +29,40 @@ export const PollingOptions = z.object({
 });
 export type PollingOptions = z.infer<typeof PollingOptions>;
 
+/**
+ * A batch of a `humeBatch` run: a range of the run's manifest, re-read at submit. Only the range
+ * and its hash travel through history, never the items.
+ */
+export const BatchSource = z.object({
+  runDir: z.string().min(1),
+  manifest: z.custom<ManifestRef>((v) => typeof v === 'object' && v !== null && 'sha256' in v, 'a planned manifest'),
+  range: z.custom<BatchRange>((v) => typeof v === 'object' && v !== null && 'sliceSha256' in v, 'a planned batch range'),
+  allowedRoot: z.string().min(1).optional(),
+});
+export type BatchSource = z.infer<typeof BatchSource>;
+
 export const HumeJobInput = z
   .object({
+    /** Instead of texts/urls/files: a planned batch of a run's manifest. */
+    batch: BatchSource.optional(),
     texts: z.array(z.string().min(1, 'empty text')).max(HUME_LIMITS.maxTextsPerJob).optional(),
     urls: z.array(z.url({ protocol: /^https?$/ })).max(HUME_LIMITS.maxUrlsPerJob).optional(),
     files: z.array(LocalFile).max(HUME_LIMITS.maxFilesPerJob).optional(),
     /** Models and transcription, as Hume takes them. */
     config: JobConfig.default({}),
-    /** Folder the predictions (and artifacts) are written to; created if missing. */
-    resultDir: z.string().min(1),
+    /** Folder the predictions (and artifacts) are written to; created if missing. For a batch: `<run>/jobs/<batch>-<job id>`. */
+    resultDir: z.string().min(1).optional(),
     /** Also download the artifacts zip. @default false */
     artifacts: z.boolean().optional(),
     /** Hume jobs to try when one ends FAILED (a new job each time). @default 3 */
     maxJobAttempts: z.number().int().min(1).max(20).optional(),
     polling: PollingOptions.optional(),
   })
-  .refine((input) => (input.texts?.length ?? 0) + (input.urls?.length ?? 0) + (input.files?.length ?? 0) > 0, {
-    message: 'a job needs at least one text, url or file',
+  .superRefine((input, ctx) => {
+    const inline = (input.texts?.length ?? 0) + (input.urls?.length ?? 0) + (input.files?.length ?? 0);
+    if (input.batch && inline > 0) ctx.addIssue({ code: 'custom', message: 'give either batch or texts/urls/files, not both' });
+    else if (!input.batch && inline === 0) ctx.addIssue({ code: 'custom', message: 'a job needs at least one text, url or file' });
+    if (!input.batch && !input.resultDir) ctx.addIssue({ code: 'custom', path: ['resultDir'], message: 'required' });
   });
 export type HumeJobInput = z.input<typeof HumeJobInput>;
 
@@ -68,6 +86,8 @@ export const StoredResults = z.object({
   /** Per-file errors, at most the first 100 (the full list is in predictions.json). */
   fileErrors: z.array(z.object({ source: z.string(), file: z.string(), message: z.string() })),
   fileErrorCount: z.number(),
+  /** For a batch: its items by outcome. */
+  batchItems: z.object({ completed: z.number(), failed: z.number() }).optional(),
 });
 export type StoredResults = z.infer<typeof StoredResults>;
 

@@ -2,7 +2,7 @@
  * Every message of our workflows, shared by workflow code, the webhook receiver, client helpers
  * and tests. Only workflow-safe imports here: this module is bundled into the sandbox.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type { HumeJobInput, HumeJobResult, StoredResults, SourceSummary, LocalFile } from '../schemas/humeJob.js';
 
@@ -32,3 +32,53 @@ export interface HumeJobStatus {
   callbacks: number;
 }
 export const statusQuery = defineQuery<HumeJobStatus>('status');
+
+// ---------------------------------------------------------------------------------------------
+// humeBatch
+// ---------------------------------------------------------------------------------------------
+export type { HumeBatchInput, PlanResult, BatchRange } from '../schemas/batch.js';
+
+/** Sent by each batch's `humeJob` child to its parent, by workflow id, so it survives continue-as-new. */
+export interface BatchFinished {
+  batch: number;
+  status: 'completed' | 'failed';
+  /** Every Hume job the batch created (more than one after FAILED resubmissions). */
+  jobIds: string[];
+  items: { completed: number; failed: number };
+  error?: string;
+}
+export const batchFinishedSignal = defineSignal<[BatchFinished]>('batchFinished');
+
+export type RunState = 'planning' | 'running' | 'paused' | 'draining' | 'finalizing' | 'completed' | 'failed' | 'cancelled';
+
+export interface RunProgress {
+  runId: string;
+  state: RunState;
+  items: { total: number; valid: number; invalid: number; completed: number; failed: number; inFlight: number; pending: number };
+  jobs: { planned: number; completed: number; failed: number; inFlight: number; pending: number };
+  humeJobsCreated: number;
+  resubmissions: number;
+  maxJobsInFlight: number;
+  /** The most recent failures (batch and why), newest last. */
+  failures: Array<{ batch: number; error: string }>;
+  startedAt: number;
+  elapsedMs: number;
+  /** Items finished per second since the run started. */
+  itemsPerSecond: number;
+  /** Estimated time to finish at that rate; undefined until something finished. */
+  etaMs?: number;
+  continuedAsNew: number;
+}
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+export const pauseUpdate = defineUpdate<RunProgress, []>('pause');
+export const resumeUpdate = defineUpdate<RunProgress, []>('resume');
+export const setMaxJobsInFlightUpdate = defineUpdate<RunProgress, [number]>('setMaxJobsInFlight');
+
+export interface HumeBatchResult {
+  runId: string;
+  runDir: string;
+  state: 'completed' | 'failed' | 'cancelled';
+  summary: RunSummary;
+}
+export type { RunSummary } from '../activities/finalize.js';

@@ -7,6 +7,7 @@ import { msToNumber as msOf } from '@temporalio/common/lib/time.js';
 import {
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -15,6 +16,8 @@ import {
 import type { HumeActivities } from '../activities/index.js';
 import type { JobSnapshot } from '../activities/poll.js';
 import {
+  type BatchFinished,
+  batchFinishedSignal,
   type HumeJobInput,
   type HumeJobResult,
   type HumeJobStatus,
@@ -32,7 +35,7 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   heartbeatTimeout: '15 seconds',
   retry,
 });
-const { humeCheckJob } = proxyActivities<HumeActivities>({ startToCloseTimeout: '2 minutes', retry });
+const { humeCheckJob, humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '2 minutes', retry });
 
 export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
   const startedAt = Date.now();
@@ -63,8 +66,15 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
       const final = await waitUntilFinished(submitted.jobId, submitted.callbacks);
       if (final.status === 'COMPLETED') {
         status.phase = 'fetching';
-        const stored = await humeFetchResults({ jobId: submitted.jobId, resultDir: input.resultDir, artifacts: input.artifacts });
+        const stored = await humeFetchResults({
+          jobId: submitted.jobId,
+          resultDir: input.resultDir,
+          artifacts: input.artifacts,
+          batch: input.batch,
+          config: input.config,
+        });
         status.phase = 'completed';
+        await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
         return {
           jobId: submitted.jobId,
           status: 'COMPLETED',
@@ -83,17 +93,40 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
       }
       status.lastError = `Hume job ${submitted.jobId} FAILED: ${final.message ?? 'no message'}`;
     }
+    throw ApplicationFailure.nonRetryable(
+      `gave up after ${maxJobAttempts} Hume job(s) ended FAILED; last: ${status.lastError}`,
+      'HUME_JOB_FAILED',
+      { jobIds: status.jobIds },
+    );
   } catch (err) {
-    status.phase = isCancellation(err) ? 'cancelled' : 'failed';
-    if (!status.lastError && err instanceof Error) status.lastError = err.message;
+    if (isCancellation(err)) {
+      status.phase = 'cancelled';
+      throw err;
+    }
+    status.phase = 'failed';
+    const message = failureMessage(err);
+    status.lastError ??= message;
+    if (input.batch) {
+      await humeRecordBatchFailure({ batch: input.batch, config: input.config, jobIds: status.jobIds, error: message });
+      await reportToParent({ status: 'failed', items: { completed: 0, failed: input.batch.range.items }, error: message });
+    }
     throw err;
   }
-  status.phase = 'failed';
-  throw ApplicationFailure.nonRetryable(
-    `gave up after ${maxJobAttempts} Hume job(s) ended FAILED; last: ${status.lastError}`,
-    'HUME_JOB_FAILED',
-    { jobIds: status.jobIds },
-  );
+
+  /** A batch child tells its parent (by id, so the latest run gets it) that it is done. */
+  async function reportToParent(report: Pick<BatchFinished, 'status' | 'items' | 'error'>): Promise<void> {
+    const parent = workflowInfo().parent;
+    if (!input.batch || !parent) return;
+    try {
+      await getExternalWorkflowHandle(parent.workflowId).signal(batchFinishedSignal, {
+        batch: input.batch.range.index,
+        jobIds: status.jobIds,
+        ...report,
+      });
+    } catch {
+      // The parent is gone (cancelled or finished): nobody is waiting for this report.
+    }
+  }
 
   /**
    * Waits for a callback or a growing silence, then asks Hume; only Hume's own answer counts, so
@@ -114,4 +147,10 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
       if (!hinted) silenceMs = Math.min(silenceMs * backoff, maxSilenceMs);
     }
   }
+}
+
+function failureMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
 }

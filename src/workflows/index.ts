@@ -3,4 +3,5 @@
  * from `temporal-hume/workflows` to start our workflows as children of your own.
  */
 export { humeJob } from './humeJob.js';
+export { humeBatch } from './humeBatch.js';
 export * from './definitions.js';

@@ -339,6 +339,21 @@ describe('list endpoint', () => {
     }
   });
 
+  it('keeps thousands of jobs: all complete, and listing them stays quick', async () => {
+    const many = await startHumeEmulator({ maxQueuedJobs: 5_000, timing: { queuedMs: 0, processingMs: 0 } });
+    try {
+      const ids = await Promise.all(Array.from({ length: 3_000 }, (_, i) => submit(many, { text: [`job ${i}`] })));
+      while (many.stats().jobsCompleted < ids.length) await sleep(20);
+      const started = Date.now();
+      const done = (await call(many, '/v0/batch/jobs?status=COMPLETED&limit=5000')).body;
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(done).toHaveLength(3_000);
+      expect(many.stats()).toMatchObject({ jobsCreated: 3_000, jobsCompleted: 3_000 });
+    } finally {
+      await many.close();
+    }
+  });
+
   it('refuses unknown filter values', async () => {
     for (const q of ['?status=DONE', '?sort_by=name', '?direction=up', '?when=yesterday', '?limit=abc']) {
       expect((await call(lister, `/v0/batch/jobs${q}`)).status).toBe(400);

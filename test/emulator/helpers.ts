@@ -13,7 +13,7 @@ export interface Answer<T = any> {
 export async function call<T = any>(
   emulator: HumeEmulator,
   path: string,
-  init: { method?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+  init: { method?: string; json?: unknown; body?: NonNullable<RequestInit['body']>; headers?: Record<string, string> } = {},
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = { 'x-hume-api-key': emulator.apiKey, ...init.headers };
   let body = init.body;

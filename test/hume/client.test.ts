@@ -147,6 +147,7 @@ describe('HumeClient options', () => {
     [{ apiKey: 'k', baseUrl: 'not a url' }, /options\.baseUrl/],
     [{ apiKey: 'k', timeoutMs: 0 }, /options\.timeoutMs/],
     [{ apiKey: 'k', timeoutMs: 1.5 }, /options\.timeoutMs/],
+    [{ apiKey: 'k', dispatcher: {} as never }, /options\.dispatcher/],
   ])('refuses %j', (options, pattern) => {
     expect(() => new HumeClient(options)).toThrow(pattern);
   });

@@ -1,0 +1,210 @@
+/**
+ * `humeBatch`: a whole manifest to one results folder. Plans the manifest, starts one `humeJob`
+ * child per batch within a sliding window, hears back from each child by signal, continues-as-new
+ * before its history grows large, and finalizes the folder even when cancelled.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { HumeActivities } from '../activities/index.js';
+import {
+  batchFinishedSignal,
+  type BatchRange,
+  type HumeBatchInput,
+  type HumeBatchResult,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  setMaxJobsInFlightUpdate,
+} from './definitions.js';
+import { humeJob } from './humeJob.js';
+import { type RunCarry, RunTracker } from './run-tracker.js';
+
+const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
+/** Hume queues at most 500 jobs per account. */
+const MAX_JOBS_IN_FLIGHT = 500;
+const PLAN_PAGE_SIZE = 200;
+// Well under Temporal's per-run caps (10,000 signals, 2,000 pending children), whatever the
+// server's own continue-as-new suggestion says.
+const MAX_SIGNALS_PER_RUN = 5_000;
+const MAX_CHILDREN_PER_RUN = 1_000;
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+const { humePlanManifest, humeFinalizeRun } = proxyActivities<HumeActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
+const { humeReadPlan } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+
+export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Promise<HumeBatchResult> {
+  const info = workflowInfo();
+  const tracker = new RunTracker(carried ?? (await plan(input)));
+  const carry = tracker.carry;
+  let signalsThisRun = 0;
+  let childrenThisRun = 0;
+
+  setHandler(progressQuery, () => tracker.progress(Date.now()));
+  setHandler(batchFinishedSignal, (report) => {
+    signalsThisRun++;
+    tracker.finish(report);
+  });
+  setHandler(pauseUpdate, () => {
+    carry.paused = true;
+    return tracker.progress(Date.now());
+  });
+  setHandler(resumeUpdate, () => {
+    carry.paused = false;
+    return tracker.progress(Date.now());
+  });
+  setHandler(
+    setMaxJobsInFlightUpdate,
+    (max) => {
+      carry.maxJobsInFlight = max;
+      return tracker.progress(Date.now());
+    },
+    {
+      validator: (max) => {
+        if (!Number.isInteger(max) || max < 1 || max > MAX_JOBS_IN_FLIGHT) {
+          throw new RangeError(`maxJobsInFlight must be an integer from 1 to ${MAX_JOBS_IN_FLIGHT}, got ${max}`);
+        }
+      },
+    },
+  );
+
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
+  const page: BatchRange[] = [];
+
+  let state: HumeBatchResult['state'] = 'completed';
+  let cancellation: unknown;
+  try {
+    while (!tracker.finished) {
+      await condition(() => tracker.hasRoom || tracker.finished || shouldContinueAsNew());
+      if (shouldContinueAsNew() && !tracker.finished) {
+        // Children report by workflow id, so the next run hears from those still in flight.
+        await condition(allHandlersFinished);
+        carry.continuedAsNew++;
+        await continueAsNew<typeof humeBatch>(input, carry);
+      }
+      while (tracker.hasRoom && !shouldContinueAsNew()) {
+        await startNextBatch();
+        childrenThisRun++;
+      }
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    state = 'cancelled';
+    cancellation = err;
+    await CancellationScope.nonCancellable(() => drainAfterCancel());
+  }
+
+  if (state === 'completed' && tracker.failedPercent() > (input.maxFailedItemsPercent ?? 100)) state = 'failed';
+  tracker.state = 'finalizing';
+  const summary = await CancellationScope.nonCancellable(() =>
+    humeFinalizeRun({
+      runDir: carry.runDir,
+      runId: carry.runId,
+      plan: { ...carry.plan, invalid: [] },
+      run: {
+        input: { ...input, items: input.items ? `${input.items.length} inline items` : undefined },
+        startedAt: carry.startedAt,
+        finishedAt: Date.now(),
+        state,
+        humeJobsCreated: carry.humeJobsCreated,
+        resubmissions: carry.resubmissions,
+      },
+    }),
+  );
+  tracker.state = state;
+  const result: HumeBatchResult = { runId: carry.runId, runDir: carry.runDir, state, summary };
+  if (state === 'failed') {
+    throw ApplicationFailure.nonRetryable(
+      `run ${carry.runId}: ${tracker.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${input.maxFailedItemsPercent}; results in ${carry.runDir}`,
+      'RUN_FAILED',
+      result,
+    );
+  }
+  // The run ends as cancelled in Temporal; what it finished is in the folder and summary.json.
+  if (cancellation) throw cancellation;
+  return result;
+
+  async function startNextBatch(): Promise<void> {
+    if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
+    const range = page.shift();
+    if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before batch ${carry.cursor}`);
+    const workflowId = `${info.workflowId}/batch-${range.index}`;
+    const child = await startChild(humeJob, {
+      workflowId,
+      args: [
+        {
+          batch: { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: input.allowedRoot },
+          config: input.config,
+          artifacts: input.artifacts,
+          maxJobAttempts: input.maxJobAttempts,
+          polling: input.polling,
+        },
+      ],
+      // Children outlive this run (continue-as-new) and report back by signal.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      memo: { runId: carry.runId, batch: range.index, items: range.items },
+    });
+    // Failures arrive as reports; the handle's own promise must not go unhandled.
+    child.result().catch(() => undefined);
+    tracker.started(range.index, { workflowId, items: range.items });
+  }
+
+  async function drainAfterCancel(): Promise<void> {
+    tracker.state = 'draining';
+    if (input.onCancel === 'abandon') {
+      for (const { workflowId } of Object.values(carry.inFlight)) {
+        await getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined);
+      }
+      return;
+    }
+    await condition(() => tracker.inFlightCount === 0);
+  }
+}
+
+async function plan(input: HumeBatchInput): Promise<RunCarry> {
+  const info = workflowInfo();
+  const runId = input.runId ?? info.workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+  const runDir = `${input.outDir.replace(/\/+$/, '')}/${runId}`;
+  const { invalid: _invalid, ...planned } = await humePlanManifest({
+    runDir,
+    manifest: input.manifest,
+    items: input.items,
+    config: input.config ?? {},
+    limits: input.limits,
+    allowedRoot: input.allowedRoot,
+    skipInvalid: input.skipInvalid,
+  });
+  return {
+    runId,
+    runDir,
+    startedAt: Date.now(),
+    plan: planned,
+    cursor: 0,
+    inFlight: {},
+    pendingItems: planned.validItems,
+    items: { completed: 0, failed: 0 },
+    jobs: { completed: 0, failed: 0 },
+    humeJobsCreated: 0,
+    resubmissions: 0,
+    failures: [],
+    paused: false,
+    maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT),
+    continuedAsNew: 0,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The state of a `humeBatch` run that survives continue-as-new: cursor, in-flight batches,
+ * counters. A plain class the workflow drives, so the workflow itself stays a thin loop.
+ */
+import type { BatchFinished, PlanResult, RunProgress, RunState } from './definitions.js';
+
+const MAX_FAILURES_KEPT = 20;
+
+export interface InFlightBatch {
+  workflowId: string;
+  items: number;
+}
+
+/** Everything carried to the next run. Plain data: it travels as the continue-as-new argument. */
+export interface RunCarry {
+  runId: string;
+  runDir: string;
+  startedAt: number;
+  /** The plan without its list of invalid lines (that stays in the results folder). */
+  plan: Omit<PlanResult, 'invalid'>;
+  /** Next batch to start. */
+  cursor: number;
+  inFlight: Record<number, InFlightBatch>;
+  /** Items of batches not yet started. */
+  pendingItems: number;
+  items: { completed: number; failed: number };
+  jobs: { completed: number; failed: number };
+  humeJobsCreated: number;
+  resubmissions: number;
+  failures: Array<{ batch: number; error: string }>;
+  paused: boolean;
+  maxJobsInFlight: number;
+  continuedAsNew: number;
+}
+
+export class RunTracker {
+  state: RunState = 'running';
+
+  constructor(readonly carry: RunCarry) {}
+
+  get inFlightCount(): number {
+    return Object.keys(this.carry.inFlight).length;
+  }
+
+  get allStarted(): boolean {
+    return this.carry.cursor >= this.carry.plan.batches;
+  }
+
+  get finished(): boolean {
+    return this.allStarted && this.inFlightCount === 0;
+  }
+
+  get hasRoom(): boolean {
+    return !this.carry.paused && !this.allStarted && this.inFlightCount < this.carry.maxJobsInFlight;
+  }
+
+  started(batch: number, inFlight: InFlightBatch): void {
+    this.carry.inFlight[batch] = inFlight;
+    this.carry.pendingItems -= inFlight.items;
+    this.carry.cursor = batch + 1;
+  }
+
+  /** Applies a child's report; a report for a batch not in flight (a duplicate) changes nothing. */
+  finish(report: BatchFinished): void {
+    const batch = this.carry.inFlight[report.batch];
+    if (!batch) return;
+    delete this.carry.inFlight[report.batch];
+    const c = this.carry;
+    c.items.completed += report.items.completed;
+    c.items.failed += report.items.failed;
+    c.humeJobsCreated += report.jobIds.length;
+    c.resubmissions += Math.max(0, report.jobIds.length - 1);
+    if (report.status === 'completed') c.jobs.completed++;
+    else {
+      c.jobs.failed++;
+      c.failures.push({ batch: report.batch, error: report.error ?? 'unknown error' });
+      if (c.failures.length > MAX_FAILURES_KEPT) c.failures.shift();
+    }
+  }
+
+  failedPercent(): number {
+    const { validItems } = this.carry.plan;
+    return validItems === 0 ? 0 : (this.carry.items.failed / validItems) * 100;
+  }
+
+  progress(now: number): RunProgress {
+    const c = this.carry;
+    const inFlightItems = Object.values(c.inFlight).reduce((sum, b) => sum + b.items, 0);
+    const done = c.items.completed + c.items.failed;
+    const elapsedMs = Math.max(0, now - c.startedAt);
+    const itemsPerSecond = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+    const remaining = c.plan.validItems - done;
+    return {
+      runId: c.runId,
+      state: c.paused && this.state === 'running' ? 'paused' : this.state,
+      items: {
+        total: c.plan.items,
+        valid: c.plan.validItems,
+        invalid: c.plan.invalidCount,
+        completed: c.items.completed,
+        failed: c.items.failed,
+        inFlight: inFlightItems,
+        pending: c.pendingItems,
+      },
+      jobs: {
+        planned: c.plan.batches,
+        completed: c.jobs.completed,
+        failed: c.jobs.failed,
+        inFlight: this.inFlightCount,
+        pending: c.plan.batches - c.cursor,
+      },
+      humeJobsCreated: c.humeJobsCreated,
+      resubmissions: c.resubmissions,
+      maxJobsInFlight: c.maxJobsInFlight,
+      failures: c.failures,
+      startedAt: c.startedAt,
+      elapsedMs,
+      itemsPerSecond,
+      ...(itemsPerSecond > 0 ? { etaMs: Math.round((remaining / itemsPerSecond) * 1000) } : {}),
+      continuedAsNew: c.continuedAsNew,
+    };
+  }
+}
