@@ -80,6 +80,8 @@ export interface BatchRange {
   texts: number;
   files: number;
   uploadBytes: number;
+  /** Lines inside the range refused as duplicate ids (only the whole manifest shows that); loading skips them. */
+  duplicateLines?: number[];
 }
 
 export interface ManifestRef {

@@ -1,0 +1,103 @@
+/**
+ * The activities that write a run's results folder: each batch's outcome as it finishes, and
+ * at the end index.jsonl, csv/<model>.csv, summary.json and run.json. Finalize streams the plan
+ * batch by batch and holds one job's predictions at most; everything it writes is derived from
+ * its input and the folder, in plan, line and prediction order, so a rerun writes the same bytes.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { CsvFiles } from '../results/csv-files.js';
+import { invalidEntry, itemEntries, type IndexEntry } from '../results/index-entries.js';
+import { InvalidLineMerge } from '../results/invalid-lines.js';
+import { writeJobRows } from '../results/job-rows.js';
+import { INDEX_JSONL, jobDir, OUTCOME_JSON, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
+import { OutcomeFinder } from '../results/outcomes.js';
+import { BatchOutcomeRecord, BatchRangeRecord, readRecords } from '../results/records.js';
+import { RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
+import type { BatchOutcome, BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
+import { describeIssues } from '../schemas/issues.js';
+import { createFsStore } from '../store/fs.js';
+import { whileHeartbeating } from './heartbeat.js';
+
+export type { RunInfo, RunSummary } from '../results/summary.js';
+
+export interface FinalizeDeps {
+  /** A batch's valid items, re-read from the manifest slice. */
+  loadItems(manifest: ManifestRef, range: BatchRange): Promise<ItemRecord[]>;
+}
+
+export interface WriteBatchOutcomeInput {
+  runDir: string;
+  outcome: BatchOutcome;
+}
+
+export interface FinalizeInput {
+  runDir: string;
+  runId: string;
+  plan: PlanResult;
+  /** Written to run.json and summary.json as given: the caller strips secrets. */
+  run: RunInfo;
+}
+
+export function createFinalizeActivities({ loadItems }: FinalizeDeps) {
+  return {
+    /** Writes `jobs/<batch>-<job_id or 'failed'>/outcome.json`, atomically. */
+    async humeWriteBatchOutcome({ runDir, outcome }: WriteBatchOutcomeInput): Promise<void> {
+      const parsed = BatchOutcomeRecord.safeParse(outcome);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(`invalid batch outcome: ${describeIssues(parsed.error)}`, 'INVALID_INPUT');
+      }
+      await createFsStore(runDir).writeJson(`${jobDir(outcome.batch, outcome.jobId)}/${OUTCOME_JSON}`, parsed.data);
+    },
+
+    async humeFinalizeRun(input: FinalizeInput): Promise<RunSummary> {
+      return whileHeartbeating((signal) => finalizeRun(input, loadItems, signal));
+    },
+  };
+}
+
+async function finalizeRun(
+  { runDir, runId, plan, run }: FinalizeInput,
+  loadItems: FinalizeDeps['loadItems'],
+  signal: AbortSignal,
+): Promise<RunSummary> {
+  const store = createFsStore(runDir);
+  const outcomes = await OutcomeFinder.open(store);
+  const invalid = new InvalidLineMerge(store, plan);
+  const tally = new RunTally();
+  const csv = new CsvFiles(store);
+  const index = await store.createWriter(INDEX_JSONL);
+  const writeEntry = async (entry: IndexEntry): Promise<void> => {
+    tally.addEntry(entry);
+    await index.write(`${JSON.stringify(entry)}\n`);
+  };
+
+  let csvRows: RunSummary['csv'];
+  try {
+    for await (const range of readRecords(store, plan.planPath, BatchRangeRecord)) {
+      signal.throwIfAborted();
+      const outcome = await outcomes.find(range.index);
+      tally.addBatch(outcome);
+      for (const entry of itemEntries(range, await loadItems(plan.manifest, range), outcome)) {
+        for await (const line of invalid.before(entry.line)) await writeEntry(invalidEntry(line));
+        await writeEntry(entry);
+      }
+      if (outcome?.predictionsPath) tally.fileErrors += await writeJobRows(store, csv, outcome, outcome.predictionsPath);
+    }
+    for await (const line of invalid.before(Infinity)) await writeEntry(invalidEntry(line));
+    csvRows = await csv.commit();
+    await index.commit();
+  } catch (e) {
+    await Promise.all([index.abort(), csv.abort()]);
+    throw e;
+  }
+
+  await store.writeJson(SUMMARY_JSON, summaryJson(runId, run, tally, csvRows));
+  await store.writeJson(RUN_JSON, runJson(runId, run, plan.manifest));
+  return {
+    items: tally.items,
+    jobs: { completed: tally.jobs.completed, failed: tally.jobs.failed },
+    fileErrors: tally.fileErrors,
+    csv: csvRows,
+    paths: { runDir: store.resolve('.'), index: store.resolve(INDEX_JSONL), summary: store.resolve(SUMMARY_JSON) },
+  };
+}

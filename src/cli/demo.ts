@@ -1,0 +1,144 @@
+/**
+ * `temporal-hume demo` (what `npm start` runs): the whole product on one machine. An embedded
+ * Temporal dev server, the Hume-compatible server unless HUME_API_KEY is set, a worker with the
+ * webhook receiver, and a run over examples/ with live progress, ending in a results folder.
+ */
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Command } from 'commander';
+import { startRun } from '../client.js';
+import { startDevServer } from '../devserver/index.js';
+import { serveFolder } from '../demo/serve-folder.js';
+import { startHumeEmulator } from '../emulator/index.js';
+import { startReceiver } from '../webhook/receiver.js';
+import { createHumeWorker } from '../worker.js';
+import type { HumeBatchResult } from '../workflows/definitions.js';
+import { createProgressView } from './progress.js';
+import { untilSignal } from './signals.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const MODELS = { language: { sentiment: {}, toxicity: {} }, prosody: {}, burst: {}, face: {} };
+
+export interface DemoOptions {
+  out: string;
+  /** Lower per-job limits, so a few hundred items make a visible sliding window of jobs. */
+  textsPerJob: number;
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('run the examples/ manifest end to end on an embedded Temporal dev server and the Hume-compatible server')
+    .option('--out <dir>', 'results root', 'results')
+    .option('--texts-per-job <n>', 'texts per Hume job (Hume allows 100)', (v) => Number(v), 25)
+    .action(async (opts: { out: string; textsPerJob: number }) => {
+      const result = await runDemo({ out: opts.out, textsPerJob: opts.textsPerJob });
+      if (result && result.state !== 'completed') process.exitCode = 1;
+    });
+}
+
+export async function runDemo(options: DemoOptions, log = (m: string) => process.stderr.write(`${m}\n`)) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const interrupted = untilSignal();
+  try {
+    log('starting a Temporal dev server…');
+    const server = await startDevServer();
+    cleanups.push(() => server.stop());
+    log(`Temporal at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+
+    const realKey = process.env.HUME_API_KEY;
+    let hume = { apiKey: realKey ?? '', baseUrl: process.env.HUME_BASE_URL ?? 'https://api.hume.ai' };
+    if (!realKey) {
+      const emulator = await startHumeEmulator({ timing: { queuedMs: [200, 800], processingMs: [800, 2_500] } });
+      cleanups.push(() => emulator.close());
+      hume = { apiKey: emulator.apiKey, baseUrl: emulator.url };
+      log(`no HUME_API_KEY: using the Hume-compatible server at ${emulator.url}`);
+    }
+
+    const media = await serveFolder(join(EXAMPLES, 'media'));
+    cleanups.push(() => media.close());
+    const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+    const outDir = resolve(options.out);
+    const manifest = await writeDemoManifest(join(outDir, '.demo', `${runId}.jsonl`), media.url);
+
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection });
+    const secret = randomBytes(24).toString('base64url');
+    const receiver = await startReceiver({ client, secrets: [secret] });
+    cleanups.push(() => receiver.close());
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    cleanups.push(() => nativeConnection.close());
+    const taskQueue = 'temporal-hume-demo';
+    const worker = await createHumeWorker({
+      connection: nativeConnection,
+      taskQueue,
+      hume,
+      callbacks: { baseUrl: receiver.url, secrets: [secret] },
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const run = await startRun(
+      client,
+      { runId, outDir, manifest: { path: manifest }, config: { models: MODELS }, limits: { maxTextsPerJob: options.textsPerJob }, maxJobsInFlight: 8 },
+      { taskQueue },
+    );
+    log(`run ${runId} started (workflow ${run.workflow.workflowId})`);
+    const view = createProgressView();
+    const timer = setInterval(() => {
+      run.progress().then((p) => view.update(p), () => undefined);
+    }, 250);
+    const outcome = await Promise.race([run.result().then((r) => ({ r })), interrupted.then((signal) => ({ signal }))]);
+    clearInterval(timer);
+    view.update(await run.progress());
+    view.stop();
+    if ('signal' in outcome) {
+      log(`\n${outcome.signal}: stopping; the run's folder so far is in ${join(outDir, runId)}`);
+      return undefined;
+    }
+    printSummary(outcome.r);
+    return outcome.r;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+}
+
+/** examples/manifest.jsonl with file paths made absolute, plus each media file again as a loopback URL. */
+async function writeDemoManifest(path: string, mediaUrl: string): Promise<string> {
+  const lines = (await readFile(join(EXAMPLES, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean);
+  const out: string[] = [];
+  for (const line of lines) {
+    const item = JSON.parse(line) as { id: string; file?: string };
+    if (item.file && !isAbsolute(item.file)) item.file = join(EXAMPLES, item.file);
+    out.push(JSON.stringify(item));
+    if (item.file) out.push(JSON.stringify({ id: `${item.id}-url`, url: `${mediaUrl}/${item.file.split('/').pop()}` }));
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${out.join('\n')}\n`);
+  return path;
+}
+
+function printSummary(result: HumeBatchResult): void {
+  const { summary } = result;
+  const rows: Array<[string, string]> = [
+    ['run', result.runId],
+    ['state', result.state],
+    ['items completed', String(summary.items.completed)],
+    ['items failed', String(summary.items.failed)],
+    ['items invalid', String(summary.items.invalid)],
+    ['Hume jobs', `${summary.jobs.completed} completed, ${summary.jobs.failed} failed`],
+    ['per-file errors', String(summary.fileErrors)],
+    ...Object.entries(summary.csv).map(([model, count]): [string, string] => [`csv/${model}.csv`, `${count} rows`]),
+    ['results', result.runDir],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+}

@@ -1,0 +1,98 @@
+/**
+ * Typed helpers for users' client code: start a run or a single job, follow it, steer it, and
+ * await its summary. Input is validated here, before anything reaches Temporal.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { HumeBatchInput } from './schemas/batch.js';
+import { HumeJobInput } from './schemas/humeJob.js';
+import { describeIssues } from './schemas/issues.js';
+import {
+  DEFAULT_TASK_QUEUE,
+  type HumeBatchResult,
+  type HumeJobResult,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  type RunProgress,
+  setMaxJobsInFlightUpdate,
+} from './workflows/definitions.js';
+import { humeBatch, humeJob } from './workflows/index.js';
+
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+}
+
+export interface StartOptions {
+  /** @default DEFAULT_TASK_QUEUE */
+  taskQueue?: string;
+  /** @default `hume-run-<runId>` for runs, a random id for jobs */
+  workflowId?: string;
+}
+
+/** The workflow id a run gets when none is given. */
+export const runWorkflowId = (runId: string) => `hume-run-${runId}`;
+
+const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
+
+export class RunHandle {
+  constructor(readonly workflow: WorkflowHandle<typeof humeBatch>) {}
+
+  progress(): Promise<RunProgress> {
+    return this.workflow.query(progressQuery);
+  }
+  pause(): Promise<RunProgress> {
+    return this.workflow.executeUpdate(pauseUpdate);
+  }
+  resume(): Promise<RunProgress> {
+    return this.workflow.executeUpdate(resumeUpdate);
+  }
+  setMaxJobsInFlight(max: number): Promise<RunProgress> {
+    return this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [max] });
+  }
+  /** Stops submitting; in-flight jobs finish (or are abandoned, per `onCancel`) and the folder is written. */
+  cancel(): Promise<unknown> {
+    return this.workflow.cancel();
+  }
+  result(): Promise<HumeBatchResult> {
+    return this.workflow.result();
+  }
+}
+
+/** Starts a `humeBatch` run; paths are made absolute here, since the worker may run elsewhere. */
+export async function startRun(client: Client, input: HumeBatchInput, options: StartOptions = {}): Promise<RunHandle> {
+  const parsed = HumeBatchInput.safeParse(input);
+  if (!parsed.success) throw new InvalidInputError(`invalid run: ${describeIssues(parsed.error)}`);
+  const runId = parsed.data.runId ?? `run-${Date.now().toString(36)}`;
+  const args: HumeBatchInput = {
+    ...input,
+    runId,
+    outDir: absolute(input.outDir),
+    ...(input.manifest ? { manifest: { ...input.manifest, path: absolute(input.manifest.path) } } : {}),
+    ...(input.allowedRoot ? { allowedRoot: absolute(input.allowedRoot) } : {}),
+  };
+  const handle = await client.workflow.start(humeBatch, {
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: options.workflowId ?? runWorkflowId(runId),
+    args: [args],
+    memo: { runId, manifest: input.manifest?.path ?? `${input.items?.length ?? 0} inline items` },
+  });
+  return new RunHandle(handle);
+}
+
+/** A handle on an existing run, by run id (or workflow id). */
+export function getRun(client: Client, runIdOrWorkflowId: string): RunHandle {
+  const workflowId = runIdOrWorkflowId.startsWith('hume-run-') ? runIdOrWorkflowId : runWorkflowId(runIdOrWorkflowId);
+  return new RunHandle(client.workflow.getHandle<typeof humeBatch>(workflowId));
+}
+
+/** Runs one Hume job and returns its result (predictions are on disk, in `resultDir`). */
+export async function runHumeJob(client: Client, input: HumeJobInput, options: StartOptions = {}): Promise<HumeJobResult> {
+  const parsed = HumeJobInput.safeParse(input);
+  if (!parsed.success) throw new InvalidInputError(`invalid job: ${describeIssues(parsed.error)}`);
+  return client.workflow.execute(humeJob, {
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: options.workflowId ?? `hume-job-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    args: [{ ...input, ...(input.resultDir ? { resultDir: absolute(input.resultDir) } : {}) }],
+  });
+}

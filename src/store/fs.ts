@@ -1,0 +1,108 @@
+/** The filesystem ResultStore: one folder per run, writes via a temporary sibling and a rename. */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AtomicWriter, ResultStore } from './store.js';
+
+/** Small writes (one index line) are gathered into chunks of about this many characters. */
+const FLUSH_AT_CHARS = 64 * 1024;
+
+class FsAtomicWriter implements AtomicWriter {
+  #pending: string[] = [];
+  #pendingChars = 0;
+
+  constructor(
+    readonly path: string,
+    readonly tmpPath: string,
+    readonly handle: FileHandle,
+  ) {}
+
+  async write(chunk: string): Promise<void> {
+    this.#pending.push(chunk);
+    this.#pendingChars += chunk.length;
+    if (this.#pendingChars >= FLUSH_AT_CHARS) await this.#flush();
+  }
+
+  async commit(): Promise<void> {
+    await this.#flush();
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(this.tmpPath, this.path);
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await rm(this.tmpPath, { force: true });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingChars === 0) return;
+    const data = this.#pending.join('');
+    this.#pending = [];
+    this.#pendingChars = 0;
+    // writeFile on a handle writes from the current position and loops over partial writes.
+    await this.handle.writeFile(data, 'utf8');
+  }
+}
+
+const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'ENOENT';
+
+export function createFsStore(root: string): ResultStore {
+  const base = resolve(root);
+  const resolvePath = (path: string): string => resolve(base, path);
+  /** Writes stay inside the run folder, whatever a path or a job id says. */
+  const writable = (path: string): string => {
+    const abs = resolvePath(path);
+    const rel = relative(base, abs);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`refusing to write outside ${base}: ${path}`);
+    return abs;
+  };
+
+  const store: ResultStore = {
+    resolve: resolvePath,
+    async createWriter(path) {
+      const abs = writable(path);
+      await mkdir(dirname(abs), { recursive: true });
+      const tmpPath = `${abs}.${randomUUID()}.tmp`;
+      return new FsAtomicWriter(abs, tmpPath, await open(tmpPath, 'w'));
+    },
+    async writeJson(path, value) {
+      const writer = await store.createWriter(path);
+      try {
+        await writer.write(`${JSON.stringify(value, null, 2)}\n`);
+        await writer.commit();
+      } catch (e) {
+        await writer.abort();
+        throw e;
+      }
+    },
+    async readJson(path) {
+      try {
+        return JSON.parse(await readFile(resolvePath(path), 'utf8')) as unknown;
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+    },
+    readLines(path) {
+      return createInterface({ input: createReadStream(resolvePath(path)), crlfDelay: Infinity });
+    },
+    async exists(path) {
+      return access(resolvePath(path)).then(
+        () => true,
+        () => false,
+      );
+    },
+    async list(dir) {
+      try {
+        return (await readdir(resolvePath(dir))).sort();
+      } catch (e) {
+        if (isMissing(e)) return [];
+        throw e;
+      }
+    },
+  };
+  return store;
+}

@@ -1,0 +1,161 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getRun, startRun } from '../../src/client.js';
+import { HumeClient } from '../../src/hume/client.js';
+import type { HumeBatchInput } from '../../src/schemas/batch.js';
+import { API_KEY, type Stack, startStack } from '../helpers/hume-stack.js';
+import { serveFolder, writeMixedManifest } from '../helpers/manifests.js';
+import { uniqueId } from '../helpers/temporal.js';
+
+// Every model, so texts, audio and images all have something to run.
+const config = { models: { language: { sentiment: {}, toxicity: {} }, prosody: {}, face: {}, burst: {} } };
+
+async function readJsonl(path: string): Promise<Array<Record<string, unknown>>> {
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('humeBatch', () => {
+  let stack: Stack;
+  let media: Awaited<ReturnType<typeof serveFolder>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { timing: { queuedMs: [10, 30], processingMs: [20, 80] } } });
+    dir = mkdtempSync(join(tmpdir(), 'batch-'));
+    media = await serveFolder(join(dir, 'media'));
+  });
+  afterAll(async () => {
+    await media.close();
+    await stack.close();
+  });
+
+  const start = (input: Omit<HumeBatchInput, 'outDir'>, runId = uniqueId('run')) =>
+    startRun(stack.temporal.client, { outDir: join(dir, 'out'), runId, config, ...input }, { taskQueue: stack.temporal.taskQueue });
+
+  it('refuses a manifest with an invalid line before submitting anything, naming the line', async () => {
+    const manifest = await writeMixedManifest(dir, 1_234, media.url, [617]);
+    const before = stack.emulator.stats().requests.submit;
+    const run = await start({ manifest: { path: manifest.path } });
+    const err = await run.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const message = String((err as WorkflowFailedError).cause?.message);
+    expect(message).toMatch(/line 617: text/);
+    expect(stack.emulator.stats().requests.submit).toBe(before);
+  });
+
+  it('with skipInvalid runs 1,234 mixed items: each valid item exactly once in the index, one Hume job per batch', async () => {
+    const manifest = await writeMixedManifest(dir, 1_234, media.url, [617]);
+    const jobsBefore = stack.emulator.stats().jobsCreated;
+    const run = await start({ manifest: { path: manifest.path }, skipInvalid: true, maxJobsInFlight: 4 });
+    const result = await run.result();
+
+    expect(result.state).toBe('completed');
+    const index = await readJsonl(join(result.runDir, 'index.jsonl'));
+    const completed = index.filter((row) => row.status === 'completed');
+    expect(completed.map((row) => row.line).sort((a, b) => Number(a) - Number(b))).toEqual(manifest.validLines);
+    expect(new Set(completed.map((row) => row.id)).size).toBe(manifest.validLines.length);
+    expect(index.find((row) => row.line === 617)).toMatchObject({ status: 'invalid' });
+
+    const progress = await run.progress();
+    expect(progress).toMatchObject({
+      state: 'completed',
+      items: { valid: 1_233, invalid: 1, completed: 1_233, failed: 0, inFlight: 0, pending: 0 },
+      jobs: { failed: 0, inFlight: 0, pending: 0 },
+    });
+    // 411 texts, 411 URLs and 411 files: as few jobs as the 100-per-kind limits allow.
+    expect(progress.jobs.planned).toBe(5);
+    const created = stack.emulator.stats().jobsCreated - jobsBefore;
+    expect(created).toBe(progress.jobs.planned);
+    const hume = new HumeClient({ apiKey: API_KEY, baseUrl: stack.emulator.url });
+    const listed = await hume.listJobs({ limit: 500 });
+    expect(listed.filter((job) => job.request.callback_url?.includes(encodeURIComponent(run.workflow.workflowId)))).toHaveLength(created);
+
+    const summary = JSON.parse(await readFile(join(result.runDir, 'summary.json'), 'utf8'));
+    expect(summary).toBeTruthy();
+    for (const model of ['language', 'prosody', 'face']) {
+      const csv = await readFile(join(result.runDir, 'csv', `${model}.csv`), 'utf8');
+      expect(csv.split('\n')[0]).toMatch(/^item_id,/);
+    }
+  });
+
+  it('resubmits FAILED jobs inside a run and counts the resubmission', async () => {
+    stack.emulator.failNextJobs(1, 'transient failure');
+    const run = await start({ items: [{ text: 'one' }, { text: 'two' }], maxJobAttempts: 2 });
+    const result = await run.result();
+    expect(result.state).toBe('completed');
+    expect(await run.progress()).toMatchObject({ humeJobsCreated: 2, resubmissions: 1, items: { completed: 2 } });
+  });
+
+  it('ends failed when more items failed than maxFailedItemsPercent, after writing the folder', async () => {
+    stack.emulator.failNextJobs(2, 'usage limit');
+    const run = await start({
+      items: [{ id: 'a', text: 'alpha' }],
+      maxJobAttempts: 2,
+      maxFailedItemsPercent: 50,
+    });
+    const err = await run.result().catch((e: unknown) => e);
+    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/100\.0% of items failed/);
+    const index = await readJsonl(join(dir, 'out', (await run.progress()).runId, 'index.jsonl'));
+    expect(index).toEqual([expect.objectContaining({ id: 'a', status: 'failed' })]);
+  });
+
+  it('pauses, resizes its window and resumes on request', async () => {
+    const items = Array.from({ length: 450 }, (_, i) => ({ text: `paused text ${i}` }));
+    const run = await start({ items, maxJobsInFlight: 1, limits: { maxTextsPerJob: 50 } });
+    const paused = await run.pause();
+    expect(paused.state).toMatch(/paused|planning|running/);
+    await expect.poll(async () => (await run.progress()).state).toBe('paused');
+    const frozen = (await run.progress()).jobs;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await run.progress()).jobs.completed + (await run.progress()).jobs.inFlight).toBe(frozen.completed + frozen.inFlight);
+    await expect(run.setMaxJobsInFlight(0)).rejects.toThrow(/maxJobsInFlight must be an integer from 1 to 500/);
+    expect((await run.setMaxJobsInFlight(3)).maxJobsInFlight).toBe(3);
+    await run.resume();
+    const result = await run.result();
+    expect(result.summary.items.completed).toBe(450);
+  });
+
+  it('on cancel stops submitting, lets in-flight jobs finish and still writes the folder', async () => {
+    stack.emulator.setFaults({ callbackDelayMs: 1_500 });
+    try {
+      const items = Array.from({ length: 300 }, (_, i) => ({ text: `cancelled text ${i}` }));
+      const run = await start({ items, maxJobsInFlight: 1, limits: { maxTextsPerJob: 10 } });
+      await expect.poll(async () => (await run.progress()).jobs.inFlight).toBe(1);
+      await run.cancel();
+      await expect(run.result()).rejects.toThrow();
+      expect((await run.workflow.describe()).status.name).toBe('CANCELLED');
+      const runDir = join(dir, 'out', (await run.progress()).runId);
+      const index = await readJsonl(join(runDir, 'index.jsonl'));
+      expect(index).toHaveLength(300);
+      expect(index.filter((row) => row.status === 'completed').length).toBeGreaterThanOrEqual(10);
+      expect(index.filter((row) => row.status === 'not_run').length).toBeGreaterThan(200);
+      expect(JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'))).toBeTruthy();
+    } finally {
+      stack.emulator.setFaults({ callbackDelayMs: 0 });
+    }
+  });
+
+  it('runs as a child of a user’s own workflow, which uses the returned summary', async () => {
+    const result = await stack.temporal.client.workflow.execute('summariseSurvey', {
+      taskQueue: stack.temporal.taskQueue,
+      workflowId: uniqueId('survey'),
+      args: [{ outDir: join(dir, 'out'), runId: uniqueId('survey-run'), config, items: [{ text: 'Good' }, { text: 'Bad' }] }],
+    });
+    expect(result).toEqual({ completed: 2, failed: 0 });
+  });
+
+  it('can be found again by run id', async () => {
+    const runId = uniqueId('found');
+    await (await start({ items: [{ text: 'find me' }] }, runId)).result();
+    const again = getRun(stack.temporal.client, runId);
+    expect((await again.progress()).runId).toBe(runId);
+    expect((await again.workflow.describe()).memo).toMatchObject({ runId });
+  });
+});
