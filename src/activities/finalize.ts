@@ -5,12 +5,13 @@
  * its input and the folder, in plan, line and prediction order, so a rerun writes the same bytes.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { JobConfig } from '../hume/schemas.js';
 import { CsvFiles } from '../results/csv-files.js';
 import { invalidEntry, itemEntries, type IndexEntry } from '../results/index-entries.js';
 import { InvalidLineMerge } from '../results/invalid-lines.js';
 import { writeJobRows } from '../results/job-rows.js';
-import { INDEX_JSONL, jobDir, OUTCOME_JSON, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
-import { OutcomeFinder } from '../results/outcomes.js';
+import { INDEX_JSONL, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
+import { OutcomeFinder } from '../results/outcome.js';
 import { BatchOutcomeRecord, BatchRangeRecord, readRecords } from '../results/records.js';
 import { RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
 import type { BatchOutcome, BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
@@ -21,13 +22,8 @@ import { whileHeartbeating } from './heartbeat.js';
 export type { RunInfo, RunSummary } from '../results/summary.js';
 
 export interface FinalizeDeps {
-  /** A batch's valid items, re-read from the manifest slice. */
-  loadItems(manifest: ManifestRef, range: BatchRange): Promise<ItemRecord[]>;
-}
-
-export interface WriteBatchOutcomeInput {
-  runDir: string;
-  outcome: BatchOutcome;
+  /** A batch's valid items, re-read from the manifest slice, validated as at planning. */
+  loadItems(manifest: ManifestRef, range: BatchRange, validation: ItemValidation): Promise<ItemRecord[]>;
 }
 
 export interface FinalizeInput {
@@ -36,19 +32,17 @@ export interface FinalizeInput {
   plan: PlanResult;
   /** Written to run.json and summary.json as given: the caller strips secrets. */
   run: RunInfo;
+  /** What items were validated against when the run was planned. */
+  validation: ItemValidation;
+}
+
+export interface ItemValidation {
+  config: JobConfig;
+  allowedRoot?: string;
 }
 
 export function createFinalizeActivities({ loadItems }: FinalizeDeps) {
   return {
-    /** Writes `jobs/<batch>-<job_id or 'failed'>/outcome.json`, atomically. */
-    async humeWriteBatchOutcome({ runDir, outcome }: WriteBatchOutcomeInput): Promise<void> {
-      const parsed = BatchOutcomeRecord.safeParse(outcome);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(`invalid batch outcome: ${describeIssues(parsed.error)}`, 'INVALID_INPUT');
-      }
-      await createFsStore(runDir).writeJson(`${jobDir(outcome.batch, outcome.jobId)}/${OUTCOME_JSON}`, parsed.data);
-    },
-
     async humeFinalizeRun(input: FinalizeInput): Promise<RunSummary> {
       return whileHeartbeating((signal) => finalizeRun(input, loadItems, signal));
     },
@@ -56,7 +50,7 @@ export function createFinalizeActivities({ loadItems }: FinalizeDeps) {
 }
 
 async function finalizeRun(
-  { runDir, runId, plan, run }: FinalizeInput,
+  { runDir, runId, plan, run, validation }: FinalizeInput,
   loadItems: FinalizeDeps['loadItems'],
   signal: AbortSignal,
 ): Promise<RunSummary> {
@@ -77,7 +71,7 @@ async function finalizeRun(
       signal.throwIfAborted();
       const outcome = await outcomes.find(range.index);
       tally.addBatch(outcome);
-      for (const entry of itemEntries(range, await loadItems(plan.manifest, range), outcome)) {
+      for (const entry of itemEntries(range, await loadItems(plan.manifest, range, validation), outcome)) {
         for await (const line of invalid.before(entry.line)) await writeEntry(invalidEntry(line));
         await writeEntry(entry);
       }

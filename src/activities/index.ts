@@ -2,7 +2,10 @@
  * The activities the worker registers, built from their dependencies. Names carry a `hume`
  * prefix so they never collide with a user's own activities on a shared worker.
  */
+import { dirname } from 'node:path';
 import type { HumeClient } from '../hume/client.js';
+import { createFinalizeActivities } from './finalize.js';
+import { createManifestActivities, loadBatchItems } from './manifest.js';
 import { createCheckJob } from './poll.js';
 import { createFetchResults, humeRecordBatchFailure } from './results.js';
 import { type CallbackConfig, createSubmitJob } from './submit.js';
@@ -15,11 +18,17 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ hume, callbacks }: ActivityDeps) {
+  const { humeFinalizeRun } = createFinalizeActivities({
+    loadItems: (manifest, range, { config, allowedRoot }) =>
+      loadBatchItems(manifest, range, { baseDir: dirname(manifest.path), config, allowedRoot }),
+  });
   return {
+    ...createManifestActivities(),
     humeSubmitJob: createSubmitJob(hume, callbacks),
     humeCheckJob: createCheckJob(hume),
     humeFetchResults: createFetchResults(hume),
     humeRecordBatchFailure,
+    humeFinalizeRun,
   };
 }
 

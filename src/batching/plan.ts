@@ -36,7 +36,7 @@ export class BatchPlanner {
       throw new RangeError(`batch limits: ${issue?.path.join('.')}: ${issue?.message}`);
     }
     this.#limits = parsed.data;
-    this.#caps = { urls: limits.maxUrlsPerJob, texts: limits.maxTextsPerJob, files: limits.maxFilesPerJob };
+    this.#caps = { urls: parsed.data.maxUrlsPerJob, texts: parsed.data.maxTextsPerJob, files: parsed.data.maxFilesPerJob };
   }
 
   /** Adds the next valid item; returns the batch it closed, if it did not fit there. */

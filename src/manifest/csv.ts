@@ -1,6 +1,6 @@
 /**
- * CSV manifests: records are framed by quote parity (a newline inside quotes does not end a
- * record), so each record keeps exact byte offsets for batching; csv-parse splits the fields.
+ * CSV manifests: records are framed here (a newline inside a quoted field does not end a record)
+ * so each record keeps exact byte offsets for batching; csv-parse then splits its fields.
  */
 import { parse } from 'csv-parse/sync';
 import type { ManifestItem } from '../schemas/batch.js';
@@ -9,40 +9,66 @@ import { MAX_RECORD_BYTES, type RawRecord, tooLong } from './lines.js';
 import { type Problem, WHOLE_LINE, problem } from './problems.js';
 
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const SOURCE_COLUMNS = ['url', 'file', 'text'];
 
-/** Joins physical lines into CSV records: an odd number of quotes so far means the record goes on. */
+/**
+ * Tracks whether a record's quoted field is still open at a line's end. A quote opens a field
+ * only at the field's start (as csv-parse reads it), so a stray quote inside an unquoted field
+ * spoils that one row, not every row after it; `""` inside quotes is an escaped quote.
+ */
+class QuoteState {
+  #inQuotes = false;
+  #fieldStart = true;
+  #justClosed = false;
+
+  /** Scans one line; true when the record ends with it. */
+  endsRecord(line: Buffer): boolean {
+    if (!this.#inQuotes && line.indexOf(QUOTE) === -1) return this.#reset();
+    for (const byte of line) {
+      if (byte === QUOTE) {
+        if (this.#inQuotes) [this.#inQuotes, this.#justClosed] = [false, true];
+        else if (this.#fieldStart || this.#justClosed) [this.#inQuotes, this.#justClosed] = [true, false];
+        this.#fieldStart = false;
+      } else if (!this.#inQuotes) {
+        this.#fieldStart = byte === COMMA;
+        this.#justClosed = false;
+      }
+    }
+    return this.#inQuotes ? false : this.#reset();
+  }
+
+  #reset(): true {
+    this.#fieldStart = true;
+    this.#justClosed = false;
+    return true;
+  }
+}
+
+/** Joins physical lines into CSV records. */
 export async function* frameCsvRecords(lines: AsyncIterable<RawRecord>): AsyncGenerator<RawRecord> {
+  const quotes = new QuoteState();
   let open: RawRecord | undefined;
   let parts: Buffer[] = [];
-  let quotes = 0;
   for await (const line of lines) {
     open ??= { ...line };
     open.endLine = line.endLine;
     open.byteEnd = line.byteEnd;
     if (open.byteEnd - open.byteStart > MAX_RECORD_BYTES) throw tooLong(open.line);
     parts.push(line.bytes);
-    quotes += countQuotes(line.bytes);
-    if (quotes % 2 === 0) {
+    if (quotes.endsRecord(line.bytes)) {
       yield { ...open, bytes: parts.length === 1 ? line.bytes : Buffer.concat(parts) };
       open = undefined;
       parts = [];
-      quotes = 0;
     }
   }
-  // An unbalanced quote at the end: csv-parse reports it on the record.
+  // A quote still open at the end: csv-parse reports it on the record.
   if (open) yield { ...open, bytes: Buffer.concat(parts) };
-}
-
-function countQuotes(bytes: Buffer): number {
-  let n = 0;
-  for (let i = bytes.indexOf(QUOTE); i !== -1; i = bytes.indexOf(QUOTE, i + 1)) n++;
-  return n;
 }
 
 /** Parses one CSV record's text into its cells; throws csv-parse's error for malformed CSV. */
 function cells(text: string): string[] {
-  const rows = parse(text, { relax_column_count: true }) as string[][];
+  const rows = parse(text) as string[][];
   if (rows.length !== 1 || !rows[0]) throw new Error(`expected one record, found ${rows.length}`);
   return rows[0];
 }

@@ -38,7 +38,7 @@ export function tooLong(line: number): ManifestError {
   );
 }
 
-export async function* readLines(chunks: AsyncIterable<Buffer>, start: StreamStart): AsyncGenerator<RawRecord> {
+export async function* readLines(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, start: StreamStart): AsyncGenerator<RawRecord> {
   let line = start.line;
   let byteStart = start.byte;
   let parts: Buffer[] = [];

@@ -18,7 +18,7 @@ export interface ReadOptions {
   csvHeader?: string;
 }
 
-export async function* readManifest(chunks: AsyncIterable<Buffer>, options: ReadOptions): AsyncGenerator<ManifestEntry> {
+export async function* readManifest(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, options: ReadOptions): AsyncGenerator<ManifestEntry> {
   const lines = readLines(chunks, options.start ?? { line: 1, byte: 0 });
   if (options.format === 'jsonl') {
     for await (const record of lines) {

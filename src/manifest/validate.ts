@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HUME_LIMITS } from '../hume/limits.js';
 import type { JobConfig } from '../hume/schemas.js';
 import type { ItemRecord, ManifestItem, SourceKind } from '../schemas/batch.js';
-import { type Problem, WHOLE_LINE, problem } from './problems.js';
+import { type Problem, WHOLE_LINE, isProblem, problem } from './problems.js';
 
 export interface ValidationContext {
   /** Relative file paths resolve against this folder (the manifest's). */
@@ -87,14 +87,16 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
 
   return async (item, line) => {
     const given = SOURCES.filter((kind) => item[kind] !== undefined);
-    if (given.length !== 1) {
-      const rule = given.length === 0 ? 'needs one of url, file, text' : `needs exactly one of url, file, text (has ${given.join(', ')})`;
-      return problem(WHOLE_LINE, item, rule);
+    if (given.length === 0) return problem(WHOLE_LINE, item, 'needs one of url, file, text');
+    if (given.length > 1) {
+      // The sources' heads, not the item: one of them may be a 255 MB text.
+      const heads = given.map((kind) => `${kind}=${item[kind]?.slice(0, 60)}`).join(' ');
+      return problem(WHOLE_LINE, heads, `needs exactly one of url, file, text (has ${given.join(', ')})`);
     }
     const kind = given[0] as SourceKind;
     const value = item[kind] as string;
     const checked = kind === 'url' ? (checkUrl(value) ?? { value, bytes: 0 }) : kind === 'text' ? checkText(value) : await checkFile(value);
-    if ('rule' in checked) return checked;
+    if (isProblem(checked)) return checked;
     const record: ItemRecord = { line, id: item.id ?? `line-${line}`, kind, ...checked };
     if (item.metadata) record.metadata = item.metadata;
     return record;

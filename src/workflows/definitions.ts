@@ -81,4 +81,5 @@ export interface HumeBatchResult {
   state: 'completed' | 'failed' | 'cancelled';
   summary: RunSummary;
 }
-export type { RunSummary } from '../activities/finalize.js';
+import type { RunSummary } from '../results/summary.js';
+export type { RunSummary };

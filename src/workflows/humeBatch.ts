@@ -29,7 +29,7 @@ import {
   setMaxJobsInFlightUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
-import { type RunCarry, RunTracker } from './run-tracker.js';
+import { planningProgress, type RunCarry, RunTracker } from './run-tracker.js';
 
 const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
 /** Hume queues at most 500 jobs per account. */
@@ -50,29 +50,32 @@ const { humeReadPlan } = proxyActivities<HumeActivities>({ startToCloseTimeout: 
 
 export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Promise<HumeBatchResult> {
   const info = workflowInfo();
-  const tracker = new RunTracker(carried ?? (await plan(input)));
-  const carry = tracker.carry;
+  // Handlers come first, so a pause or resize sent while the manifest is being planned is kept.
+  const early = { paused: false, maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT) };
+  let tracker: RunTracker | undefined = carried && new RunTracker(carried);
+  const control = () => tracker?.carry ?? early;
+  const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runIdOf(input), info.startTime.getTime(), early));
   let signalsThisRun = 0;
   let childrenThisRun = 0;
 
-  setHandler(progressQuery, () => tracker.progress(Date.now()));
+  setHandler(progressQuery, progress);
   setHandler(batchFinishedSignal, (report) => {
     signalsThisRun++;
-    tracker.finish(report);
+    tracker?.finish(report);
   });
   setHandler(pauseUpdate, () => {
-    carry.paused = true;
-    return tracker.progress(Date.now());
+    control().paused = true;
+    return progress();
   });
   setHandler(resumeUpdate, () => {
-    carry.paused = false;
-    return tracker.progress(Date.now());
+    control().paused = false;
+    return progress();
   });
   setHandler(
     setMaxJobsInFlightUpdate,
     (max) => {
-      carry.maxJobsInFlight = max;
-      return tracker.progress(Date.now());
+      control().maxJobsInFlight = max;
+      return progress();
     },
     {
       validator: (max) => {
@@ -83,6 +86,10 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     },
   );
 
+  tracker ??= new RunTracker({ ...(await plan(input)), ...early });
+  const run = tracker;
+  const carry = run.carry;
+
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
   const page: BatchRange[] = [];
@@ -90,15 +97,15 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   let state: HumeBatchResult['state'] = 'completed';
   let cancellation: unknown;
   try {
-    while (!tracker.finished) {
-      await condition(() => tracker.hasRoom || tracker.finished || shouldContinueAsNew());
-      if (shouldContinueAsNew() && !tracker.finished) {
+    while (!run.finished) {
+      await condition(() => run.hasRoom || run.finished || shouldContinueAsNew());
+      if (shouldContinueAsNew() && !run.finished) {
         // Children report by workflow id, so the next run hears from those still in flight.
         await condition(allHandlersFinished);
         carry.continuedAsNew++;
         await continueAsNew<typeof humeBatch>(input, carry);
       }
-      while (tracker.hasRoom && !shouldContinueAsNew()) {
+      while (run.hasRoom && !shouldContinueAsNew()) {
         await startNextBatch();
         childrenThisRun++;
       }
@@ -110,13 +117,14 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     await CancellationScope.nonCancellable(() => drainAfterCancel());
   }
 
-  if (state === 'completed' && tracker.failedPercent() > (input.maxFailedItemsPercent ?? 100)) state = 'failed';
-  tracker.state = 'finalizing';
+  if (state === 'completed' && run.failedPercent() > (input.maxFailedItemsPercent ?? 100)) state = 'failed';
+  run.state = 'finalizing';
   const summary = await CancellationScope.nonCancellable(() =>
     humeFinalizeRun({
       runDir: carry.runDir,
       runId: carry.runId,
       plan: { ...carry.plan, invalid: [] },
+      validation: { config: input.config ?? {}, allowedRoot: input.allowedRoot },
       run: {
         input: { ...input, items: input.items ? `${input.items.length} inline items` : undefined },
         startedAt: carry.startedAt,
@@ -127,11 +135,11 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       },
     }),
   );
-  tracker.state = state;
+  run.state = state;
   const result: HumeBatchResult = { runId: carry.runId, runDir: carry.runDir, state, summary };
   if (state === 'failed') {
     throw ApplicationFailure.nonRetryable(
-      `run ${carry.runId}: ${tracker.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${input.maxFailedItemsPercent}; results in ${carry.runDir}`,
+      `run ${carry.runId}: ${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${input.maxFailedItemsPercent}; results in ${carry.runDir}`,
       'RUN_FAILED',
       result,
     );
@@ -145,7 +153,9 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     const range = page.shift();
     if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before batch ${carry.cursor}`);
     const workflowId = `${info.workflowId}/batch-${range.index}`;
-    const child = await startChild(humeJob, {
+    // Started outside the run's cancellation scope: cancelling the run must not cancel its jobs
+    // (they finish and report, or are cancelled on purpose with onCancel: 'abandon').
+    const child = await CancellationScope.nonCancellable(() => startChild(humeJob, {
       workflowId,
       args: [
         {
@@ -159,27 +169,29 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       // Children outlive this run (continue-as-new) and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { runId: carry.runId, batch: range.index, items: range.items },
-    });
+    }));
     // Failures arrive as reports; the handle's own promise must not go unhandled.
     child.result().catch(() => undefined);
-    tracker.started(range.index, { workflowId, items: range.items });
+    run.started(range.index, { workflowId, items: range.items });
   }
 
   async function drainAfterCancel(): Promise<void> {
-    tracker.state = 'draining';
+    run.state = 'draining';
     if (input.onCancel === 'abandon') {
       for (const { workflowId } of Object.values(carry.inFlight)) {
         await getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined);
       }
       return;
     }
-    await condition(() => tracker.inFlightCount === 0);
+    await condition(() => run.inFlightCount === 0);
   }
 }
 
-async function plan(input: HumeBatchInput): Promise<RunCarry> {
-  const info = workflowInfo();
-  const runId = input.runId ?? info.workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+const runIdOf = (input: HumeBatchInput) => input.runId ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+
+async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'maxJobsInFlight'>> {
+  const startedAt = Date.now();
+  const runId = runIdOf(input);
   const runDir = `${input.outDir.replace(/\/+$/, '')}/${runId}`;
   const { invalid: _invalid, ...planned } = await humePlanManifest({
     runDir,
@@ -193,7 +205,7 @@ async function plan(input: HumeBatchInput): Promise<RunCarry> {
   return {
     runId,
     runDir,
-    startedAt: Date.now(),
+    startedAt,
     plan: planned,
     cursor: 0,
     inFlight: {},
@@ -203,8 +215,6 @@ async function plan(input: HumeBatchInput): Promise<RunCarry> {
     humeJobsCreated: 0,
     resubmissions: 0,
     failures: [],
-    paused: false,
-    maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT),
     continuedAsNew: 0,
   };
 }

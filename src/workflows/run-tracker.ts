@@ -121,3 +121,22 @@ export class RunTracker {
     };
   }
 }
+
+/** Progress while the manifest is still being planned: nothing is known yet but the start. */
+export function planningProgress(runId: string, startedAt: number, control: { paused: boolean; maxJobsInFlight: number }): RunProgress {
+  const none = { completed: 0, failed: 0, inFlight: 0, pending: 0 };
+  return {
+    runId,
+    state: control.paused ? 'paused' : 'planning',
+    items: { total: 0, valid: 0, invalid: 0, ...none },
+    jobs: { planned: 0, ...none },
+    humeJobsCreated: 0,
+    resubmissions: 0,
+    maxJobsInFlight: control.maxJobsInFlight,
+    failures: [],
+    startedAt,
+    elapsedMs: 0,
+    itemsPerSecond: 0,
+    continuedAsNew: 0,
+  };
+}

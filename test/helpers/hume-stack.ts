@@ -20,6 +20,8 @@ export interface StackOptions {
   callbacks?: boolean;
   /** The key the worker sends; the emulator always expects API_KEY. */
   workerApiKey?: string;
+  /** A Temporal server of the test's own. @default the shared dev server */
+  temporalAddress?: string;
   /** Puts something (a proxy) between the worker and the Hume-compatible server. */
   through?: (humeUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
 }
@@ -35,7 +37,7 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const temporal = await connectTemporal();
+  const temporal = await connectTemporal(options.temporalAddress);
   const emulator = await startHumeEmulator({
     apiKey: API_KEY,
     timing: { queuedMs: [20, 50], processingMs: [50, 150] },

@@ -26,13 +26,13 @@ export interface TemporalTestContext {
 
 let runtimeInstalled = false;
 
-export async function connectTemporal(): Promise<TemporalTestContext> {
+/** Connects to the shared dev server, or to `address` when a test runs its own. */
+export async function connectTemporal(address = inject('temporalAddress')): Promise<TemporalTestContext> {
   // Worker state changes at INFO drown test output; warnings and errors still show.
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {

@@ -45,8 +45,9 @@ describe('humeBatch', () => {
     const run = await start({ manifest: { path: manifest.path } });
     const err = await run.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    const message = String((err as WorkflowFailedError).cause?.message);
+    const message = String((err as WorkflowFailedError).cause?.cause?.message);
     expect(message).toMatch(/line 617: text/);
+    expect(message).not.toMatch(/line 618/);
     expect(stack.emulator.stats().requests.submit).toBe(before);
   });
 
@@ -115,7 +116,8 @@ describe('humeBatch', () => {
     const frozen = (await run.progress()).jobs;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await run.progress()).jobs.completed + (await run.progress()).jobs.inFlight).toBe(frozen.completed + frozen.inFlight);
-    await expect(run.setMaxJobsInFlight(0)).rejects.toThrow(/maxJobsInFlight must be an integer from 1 to 500/);
+    const refused = await run.setMaxJobsInFlight(0).catch((e: Error) => e);
+    expect((refused as Error).cause).toMatchObject({ message: expect.stringMatching(/maxJobsInFlight must be an integer from 1 to 500/) });
     expect((await run.setMaxJobsInFlight(3)).maxJobsInFlight).toBe(3);
     await run.resume();
     const result = await run.result();

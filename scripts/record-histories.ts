@@ -1,0 +1,100 @@
+/**
+ * Records the histories the replay tests replay: one per representative path through humeJob and
+ * humeBatch. Run with `npm run record:histories` after a deliberate, `patched`-guarded change.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startRun } from '../src/client.js';
+import { type DevServer, startDevServer } from '../src/devserver/index.js';
+import { humeJob, statusQuery } from '../src/workflows/index.js';
+import { type Stack, startStack } from '../test/helpers/hume-stack.js';
+import { uniqueId } from '../test/helpers/temporal.js';
+
+const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const config = { models: { language: { sentiment: {} } } };
+let server: DevServer;
+let stack: Stack;
+let dir: string;
+
+beforeAll(async () => {
+  server = await startDevServer({ headless: true, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
+  stack = await startStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: [10, 40] } } });
+  dir = mkdtempSync(join(tmpdir(), 'record-'));
+});
+afterAll(async () => {
+  await stack.close();
+  await server.stop();
+});
+
+async function save(name: string, handle: WorkflowHandle, runId?: string) {
+  const history = await stack.temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+  writeFileSync(join(out, `${name}.json`), historyToJSON(history));
+}
+
+const startJob = (input: Record<string, unknown>) =>
+  stack.temporal.client.workflow.start(humeJob, {
+    taskQueue: stack.temporal.taskQueue,
+    workflowId: uniqueId('record-job'),
+    args: [{ texts: ['Recorded for replay.'], config, resultDir: join(dir, uniqueId('job')), polling: { firstPollAfter: 500 }, ...input }],
+  });
+
+it('records humeJob paths', async () => {
+  const callback = await startJob({});
+  await callback.result();
+  await save('job-callback', callback);
+
+  stack.emulator.failNextJobs(1, 'recorded failure');
+  const resubmitted = await startJob({});
+  await resubmitted.result();
+  await save('job-resubmitted', resubmitted);
+
+  stack.emulator.failNextJobs(2, 'recorded failure');
+  const failed = await startJob({ maxJobAttempts: 2 });
+  await expect(failed.result()).rejects.toThrow();
+  await save('job-failed', failed);
+
+  stack.emulator.setFaults({ callbackDropRate: 1 });
+  const cancelled = await startJob({ polling: { firstPollAfter: '1 hour' } });
+  await expect.poll(async () => (await cancelled.query(statusQuery)).phase).toBe('waiting');
+  await cancelled.cancel();
+  await expect(cancelled.result()).rejects.toThrow();
+  stack.emulator.setFaults({ callbackDropRate: 0 });
+  await save('job-cancelled', cancelled);
+});
+
+it('records humeBatch paths', async () => {
+  const items = Array.from({ length: 24 }, (_, i) => ({ id: `r${i}`, text: `replayed text ${i}` }));
+  const run = await startRun(
+    stack.temporal.client,
+    { runId: uniqueId('record'), outDir: dir, items, config, maxJobsInFlight: 3, limits: { maxTextsPerJob: 1 } },
+    { taskQueue: stack.temporal.taskQueue },
+  );
+  await run.result();
+  const chain = [];
+  for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = "${run.workflow.workflowId}"` })) {
+    chain.push(execution);
+  }
+  const continued = chain.find((execution) => execution.status.name === 'CONTINUED_AS_NEW');
+  const final = chain.find((execution) => execution.status.name === 'COMPLETED');
+  expect(continued && final).toBeTruthy();
+  await save('batch-continued', run.workflow, continued!.runId);
+  await save('batch-final', run.workflow, final!.runId);
+  await save('batch-child', stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-0`));
+
+  stack.emulator.setFaults({ callbackDelayMs: 1_000 });
+  const cancelled = await startRun(
+    stack.temporal.client,
+    { runId: uniqueId('record-cancel'), outDir: dir, items, config, maxJobsInFlight: 1, limits: { maxTextsPerJob: 4 } },
+    { taskQueue: stack.temporal.taskQueue },
+  );
+  await expect.poll(async () => (await cancelled.progress()).jobs.inFlight).toBe(1);
+  await cancelled.cancel();
+  await expect(cancelled.result()).rejects.toThrow();
+  stack.emulator.setFaults({ callbackDelayMs: 0 });
+  await save('batch-cancelled', cancelled.workflow);
+});

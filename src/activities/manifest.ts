@@ -1,0 +1,177 @@
+/**
+ * Planning activities: turn a manifest (or inline items) into a plan of batches before anything
+ * is submitted, refusing the run with every invalid line listed; and give each batch its items
+ * back at submit, from the exact bytes the plan hashed.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { JobConfig } from '../hume/schemas.js';
+import {
+  JsonlWriter,
+  type ManifestPlan,
+  ManifestError,
+  type ValidationContext,
+  detectFormat,
+  itemsOfSlice,
+  planManifestFile,
+  readJsonlPage,
+} from '../manifest/index.js';
+import { readSlice, sha256 } from '../manifest/slices.js';
+import {
+  BatchLimits,
+  type BatchRange,
+  DEFAULT_BATCH_LIMITS,
+  type InvalidLine,
+  type ItemRecord,
+  type ManifestFormat,
+  type ManifestItem,
+  type ManifestRef,
+  type PlanResult,
+} from '../schemas/batch.js';
+
+export interface PlanManifestInput {
+  /** The run's folder: `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
+  runDir: string;
+  manifest?: { path: string; format?: ManifestFormat };
+  /** Inline items; relative file paths resolve against the worker's working directory. */
+  items?: ManifestItem[];
+  config: JobConfig;
+  limits?: Partial<BatchLimits>;
+  allowedRoot?: string;
+  /** Plan the valid items and list the invalid ones, instead of refusing the run. @default false */
+  skipInvalid?: boolean;
+}
+
+/** Invalid lines kept in the result and the failure details; all of them are in `invalid.jsonl`. */
+const INVALID_IN_RESULT = 1_000;
+/** Invalid lines spelled out in a refusal's message. */
+const INVALID_IN_MESSAGE = 20;
+
+export function createManifestActivities() {
+  return {
+    async humePlanManifest(input: PlanManifestInput): Promise<PlanResult> {
+      const config = JobConfig.safeParse(input.config);
+      if (!config.success) throw invalidConfig(`config: ${config.error.issues.map(describeIssue).join('; ')}`);
+      if (config.data.models && Object.values(config.data.models).every((m) => m == null)) {
+        throw invalidConfig('config.models: enable at least one model, or omit models to run all of them');
+      }
+      const limits = BatchLimits.safeParse({ ...DEFAULT_BATCH_LIMITS, ...input.limits });
+      if (!limits.success) throw invalidConfig(`limits: ${limits.error.issues.map(describeIssue).join('; ')}`);
+
+      const runDir = resolve(input.runDir);
+      await mkdir(runDir, { recursive: true });
+      const source = await manifestSource(input, runDir);
+      const planPath = join(runDir, 'plan.jsonl');
+      const invalidPath = join(runDir, 'invalid.jsonl');
+      const ctx: ValidationContext = { baseDir: dirname(source.path), config: config.data, allowedRoot: input.allowedRoot };
+
+      const planFile = await JsonlWriter.create(planPath);
+      const invalidFile = await JsonlWriter.create(invalidPath);
+      const invalid: InvalidLine[] = [];
+      let plan: ManifestPlan;
+      try {
+        plan = await planManifestFile(source.path, source.format, ctx, limits.data, {
+          batch: (range) => planFile.write(range),
+          invalid: async (line) => {
+            if (invalid.length < INVALID_IN_RESULT) invalid.push(line);
+            await invalidFile.write(line);
+          },
+          progress: (line) => heartbeat({ line }),
+        });
+      } catch (err) {
+        if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
+        throw err;
+      } finally {
+        await Promise.all([planFile.close(), invalidFile.close()]);
+      }
+
+      if (plan.invalidCount > 0 && !input.skipInvalid) {
+        // A refused run has no plan to follow.
+        await rm(planPath, { force: true });
+        throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), 'INVALID_MANIFEST', {
+          invalidCount: plan.invalidCount,
+          invalid,
+        });
+      }
+      return { ...plan, invalid, planPath };
+    },
+
+    /** A page of the plan: batches [offset, offset + limit). */
+    async humeReadPlan(input: { planPath: string; offset: number; limit: number }): Promise<BatchRange[]> {
+      return readJsonlPage<BatchRange>(input.planPath, input.offset, input.limit);
+    },
+  };
+}
+
+/**
+ * A batch's items, re-read from exactly its slice of the manifest. Refuses when the slice's bytes
+ * are not the ones planned, or when items valid at planning are not valid any more (a file
+ * removed since), so a batch never silently shrinks.
+ */
+export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, ctx: ValidationContext): Promise<ItemRecord[]> {
+  const where = `lines ${range.fromLine}-${range.toLine} (batch ${range.index})`;
+  const bytes = await readSlice(manifest.path, range.byteStart, range.byteEnd).catch((err: NodeJS.ErrnoException) => {
+    throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${err.code ?? err.message})`, 'MANIFEST_UNREADABLE');
+  });
+  if (sha256(bytes) !== range.sliceSha256) {
+    throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ`, 'MANIFEST_CHANGED');
+  }
+  const { items, invalid } = await itemsOfSlice(bytes, manifest, range, ctx);
+  if (items.length !== range.items) {
+    const now = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine).join('; ');
+    throw ApplicationFailure.nonRetryable(
+      `the manifest ${manifest.path}, ${where}: ${range.items} items were valid when planned, ${items.length} are now (${now})`,
+      'MANIFEST_CHANGED',
+    );
+  }
+  return items;
+}
+
+/** The manifest to plan: the given file, or the inline items written to `<runDir>/manifest.jsonl`. */
+async function manifestSource(input: PlanManifestInput, runDir: string): Promise<{ path: string; format: ManifestFormat }> {
+  if (!input.manifest === !input.items) throw invalidConfig('give exactly one of manifest or items');
+  if (input.manifest) {
+    const path = resolve(input.manifest.path);
+    try {
+      return { path, format: input.manifest.format ?? detectFormat(path) };
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'INVALID_MANIFEST');
+    }
+  }
+  const path = join(runDir, 'manifest.jsonl');
+  // Absolute file paths: the file now lives in the run folder, not where the caller's paths were meant.
+  const lines = (input.items ?? []).map((item) => JSON.stringify(item.file ? { ...item, file: resolve(item.file) } : item));
+  await writeFile(path, lines.map((line) => `${line}\n`).join(''));
+  return { path, format: 'jsonl' };
+}
+
+function refusal(path: string, count: number, invalid: InvalidLine[], invalidPath: string): string {
+  const shown = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine);
+  const more = count > shown.length ? [`… and ${count - shown.length} more (see ${invalidPath})`] : [];
+  return [`the manifest ${path} has ${count} invalid line${count === 1 ? '' : 's'}:`, ...shown, ...more].join('\n');
+}
+
+function describeLine(line: InvalidLine): string {
+  return `line ${line.line}: ${line.field}: ${line.rule} (${line.value})`;
+}
+
+function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
+  return `${issue.path.map(String).join('.')}: ${issue.message}`;
+}
+
+function invalidConfig(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'INVALID_CONFIG');
+}
+
+/** Heartbeats when running as an activity; planning is also usable outside one. */
+function heartbeat(details: unknown): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat(details);
+}

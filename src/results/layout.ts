@@ -1,0 +1,32 @@
+/**
+ * Names inside a run's results folder (`<out>/<run-id>/`), in one place so the activities that
+ * write it and finalize, which reads it back, agree. No Node imports: workflows may use it.
+ */
+import type { ModelName } from '../hume/schemas.js';
+
+export const RUN_JSON = 'run.json';
+export const INDEX_JSONL = 'index.jsonl';
+export const SUMMARY_JSON = 'summary.json';
+/** Every invalid manifest line, written by the plan step. */
+export const INVALID_JSONL = 'invalid.jsonl';
+export const JOBS_DIR = 'jobs';
+export const OUTCOME_JSON = 'outcome.json';
+export const PREDICTIONS_JSON = 'predictions.json';
+export const ARTIFACTS_ZIP = 'artifacts.zip';
+
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** `jobs/<batch>-<job_id>`, or `jobs/<batch>-failed` for a batch that never got a completed job. */
+export function jobDir(batch: number, jobId?: string): string {
+  // A job id becomes a folder name, so it must not be able to climb out of `jobs/`.
+  if (jobId !== undefined && !SAFE_NAME.test(jobId)) throw new Error(`unsafe job id for a folder name: ${JSON.stringify(jobId)}`);
+  return `${JOBS_DIR}/${batch}-${jobId ?? 'failed'}`;
+}
+
+/** The batch number a `jobs/` folder name starts with. */
+export function batchOfJobDir(name: string): number | undefined {
+  const match = /^(\d+)-/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export const csvPath = (model: ModelName): string => `csv/${model}.csv`;

@@ -1,0 +1,58 @@
+/**
+ * Which manifest item each of Hume's sources belongs to. Hume returns one result per source but
+ * does not promise to keep the order across kinds, so sources are matched by what they carry:
+ * the URL, the upload filename, or (texts carry nothing) their rank among the text sources.
+ */
+import { basename } from 'node:path';
+import type { Predictions, SourcePredictResult } from '../hume/schemas.js';
+import type { BatchOutcome, ItemRecord } from '../schemas/batch.js';
+
+export const NO_RESULT = 'no result from Hume';
+
+/** The multipart filename a file item is uploaded under: the line makes it unique within a batch. */
+export function uploadFilename(item: ItemRecord): string {
+  return `${item.line}-${basename(item.value)}`;
+}
+
+/** The key an item and its source share; every text has the same key, so texts match by rank. */
+function itemKey(item: ItemRecord): string {
+  if (item.kind === 'url') return `url:${item.value}`;
+  if (item.kind === 'file') return `file:${uploadFilename(item)}`;
+  return 'text';
+}
+
+function sourceKey(result: SourcePredictResult): string | undefined {
+  const source = result.source as { type: string; url?: unknown; filename?: unknown };
+  if (source.type === 'url' && typeof source.url === 'string') return `url:${source.url}`;
+  if (source.type === 'file' && typeof source.filename === 'string') return `file:${source.filename}`;
+  if (source.type === 'text') return 'text';
+  return undefined;
+}
+
+/** Each item's source and status, in the order of `items`. */
+export function mapSourcesToItems(predictions: Predictions, items: ItemRecord[]): BatchOutcome['items'] {
+  // Sources per key in the order Hume gave them; items consume them one by one (duplicate URLs).
+  const queues = new Map<string, number[]>();
+  predictions.forEach((result, index) => {
+    const key = sourceKey(result);
+    if (key === undefined) return;
+    const queue = queues.get(key);
+    if (queue) queue.push(index);
+    else queues.set(key, [index]);
+  });
+
+  return items.map((item) => {
+    const sourceIndex = queues.get(itemKey(item))?.shift();
+    const base = { line: item.line, id: item.id };
+    const result = sourceIndex === undefined ? undefined : predictions[sourceIndex];
+    if (sourceIndex === undefined || !result) return { ...base, status: 'failed', error: NO_RESULT };
+    if (result.error) return { ...base, sourceIndex, status: 'failed', error: result.error };
+    if (!result.results) return { ...base, sourceIndex, status: 'failed', error: NO_RESULT };
+    // Per-file errors are results; they fail the item only when nothing else came back.
+    const firstError = result.results.errors[0];
+    if (result.results.predictions.length === 0 && firstError) {
+      return { ...base, sourceIndex, status: 'failed', error: firstError.message };
+    }
+    return { ...base, sourceIndex, status: 'completed' };
+  });
+}

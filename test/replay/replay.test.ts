@@ -1,0 +1,26 @@
+/**
+ * Recorded histories of representative runs, replayed against today's workflow code: a change
+ * that would break running executions (a different sequence of commands) fails here.
+ * Record new ones with `npm run record:histories` (see CONTRIBUTING.md for the versioning rule).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { testWorkflowBundle } from '../helpers/temporal.js';
+
+const dir = fileURLToPath(new URL('./histories/', import.meta.url));
+const recorded = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+
+describe('recorded histories replay on the current workflow code', () => {
+  it('has recordings of every representative run', () => {
+    for (const kind of ['job-callback', 'job-resubmitted', 'job-failed', 'job-cancelled', 'batch-continued', 'batch-final', 'batch-cancelled']) {
+      expect(recorded.some((name) => name.startsWith(kind))).toBe(true);
+    }
+  });
+
+  it.each(recorded)('%s', async (name) => {
+    const history = JSON.parse(readFileSync(`${dir}${name}`, 'utf8'));
+    await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle() }, history, name);
+  });
+});
