@@ -33,7 +33,9 @@ afterAll(async () => {
 
 async function save(name: string, handle: WorkflowHandle, runId?: string) {
   const history = await stack.temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-  writeFileSync(join(out, `${name}.json`), historyToJSON(history));
+  // The workflow id is part of what replay checks (child ids derive from it).
+  const recording = { workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) };
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(recording, null, 1)}\n`);
 }
 
 const startJob = (input: Record<string, unknown>) =>

@@ -20,7 +20,7 @@ describe('recorded histories replay on the current workflow code', () => {
   });
 
   it.each(recorded)('%s', async (name) => {
-    const history = JSON.parse(readFileSync(`${dir}${name}`, 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle() }, history, name);
+    const { workflowId, history } = JSON.parse(readFileSync(`${dir}${name}`, 'utf8'));
+    await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle() }, history, workflowId);
   });
 });

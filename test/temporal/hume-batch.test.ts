@@ -45,7 +45,7 @@ describe('humeBatch', () => {
     const run = await start({ manifest: { path: manifest.path } });
     const err = await run.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    const message = String((err as WorkflowFailedError).cause?.cause?.message);
+    const message = String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message);
     expect(message).toMatch(/line 617: text/);
     expect(message).not.toMatch(/line 618/);
     expect(stack.emulator.stats().requests.submit).toBe(before);
