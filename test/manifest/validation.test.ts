@@ -1,11 +1,10 @@
-import { chmod, mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planManifestFile } from '../../src/manifest/index.js';
 import { DEFAULT_BATCH_LIMITS, type InvalidLine } from '../../src/schemas/batch.js';
 import { batchesOf, failureOf, jsonl, loadAll, plan, readJsonl, tempDir } from './helpers.js';
 
-const isRoot = process.getuid?.() === 0;
 
 async function manifestWithEveryRule(dir: string): Promise<{ path: string; expected: Array<[number, string, RegExp]> }> {
   await writeFile(join(dir, 'ok.wav'), Buffer.alloc(10));
@@ -128,14 +127,14 @@ describe('validating a manifest', () => {
     await expect(plan({ runDir: join(dir, 'r3'), manifest: { path }, config: { models: null } })).resolves.toMatchObject({ validItems: 2 });
   });
 
-  it.skipIf(isRoot)('reports an unreadable file', async () => {
+  it('reports a path that cannot be read as a file', async () => {
+    // A folder where a file should be: unreadable as a file for every user, root included.
     const dir = await tempDir();
-    await writeFile(join(dir, 'secret.wav'), 'x');
-    await chmod(join(dir, 'secret.wav'), 0o000);
+    await mkdir(join(dir, 'clip.wav'));
     const path = join(dir, 'm.jsonl');
-    await writeFile(path, jsonl({ file: 'secret.wav' }));
+    await writeFile(path, jsonl({ file: 'clip.wav' }));
     const failure = await failureOf(plan({ runDir: join(dir, 'run'), manifest: { path } }));
-    expect(failure.message).toContain('line 1: file: the file is not readable (EACCES)');
+    expect(failure.message).toContain('line 1: file: not a regular file');
   });
 
   it('enforces lowered text and file limits', async () => {
