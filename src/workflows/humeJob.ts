@@ -11,6 +11,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HumeActivities } from '../activities/index.js';
@@ -35,7 +36,7 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   heartbeatTimeout: '15 seconds',
   retry,
 });
-const { humeCheckJob, humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '2 minutes', retry });
+const { humeCheckJob, humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
 
 export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
   const startedAt = Date.now();
@@ -61,6 +62,8 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
       const submittedAt = Date.now();
       status.jobId = submitted.jobId;
       status.jobIds.push(submitted.jobId);
+      // Findable in the Temporal UI by Hume job id.
+      upsertMemo({ humeJobIds: status.jobIds });
       status.phase = 'waiting';
 
       const final = await waitUntilFinished(submitted.jobId, submitted.callbacks);

@@ -144,6 +144,24 @@ describe('humeBatch', () => {
     }
   });
 
+  it('with onCancel: abandon, cancels its in-flight jobs and marks their items not run', async () => {
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    try {
+      const items = Array.from({ length: 40 }, (_, i) => ({ text: `abandoned text ${i}` }));
+      const run = await start({ items, maxJobsInFlight: 2, limits: { maxTextsPerJob: 10 }, onCancel: 'abandon', polling: { firstPollAfter: '1 hour' } });
+      await expect.poll(async () => (await run.progress()).jobs.inFlight).toBe(2);
+      await run.cancel();
+      await expect(run.result()).rejects.toThrow();
+      const { runId } = await run.progress();
+      const child = stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-0`);
+      expect((await child.describe()).status.name).toBe('CANCELLED');
+      const index = await readJsonl(join(dir, 'out', runId, 'index.jsonl'));
+      expect(index.filter((row) => row.status === 'not_run')).toHaveLength(40);
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
+    }
+  });
+
   it('runs as a child of a user’s own workflow, which uses the returned summary', async () => {
     const result = await stack.temporal.client.workflow.execute('summariseSurvey', {
       taskQueue: stack.temporal.taskQueue,

@@ -60,6 +60,7 @@ describe('humeJob with callbacks', () => {
     expect(status).toMatchObject({ phase: 'completed', humeStatus: 'COMPLETED', polls: 0, attempt: 1 });
     expect(status.callbacks).toBeGreaterThanOrEqual(1);
     expect(jobsCreated(stack) - before).toBe(1);
+    expect((await handle.describe()).memo).toEqual({ humeJobIds: [result.jobId] });
   });
 
   it('completes once when the callback is duplicated', async () => {
