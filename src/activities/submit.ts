@@ -5,7 +5,7 @@ import type { HumeClient } from '../hume/client.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
 import { HumeJobInput } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
-import { buildCallbackUrl, submissionKeyOf } from '../webhook/token.js';
+import { buildCallbackUrl, NO_RECEIVER_BASE_URL, submissionKeyOf } from '../webhook/token.js';
 import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
@@ -43,14 +43,18 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
     const { info } = Context.current();
     const job = parsed.data;
     const workflowId = info.workflowExecution?.workflowId;
+    // Every job carries its submission key in the callback URL, the one field Hume echoes back;
+    // in polling mode that URL points nowhere.
     const callbackUrl =
-      callbacks && workflowId ? buildCallbackUrl(callbacks.baseUrl, workflowId, callbacks.secrets[0]!, submissionKey) : undefined;
+      workflowId &&
+      buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
+    const willCallBack = callbacks !== undefined && !!callbackUrl;
 
     return whileHeartbeating(async (signal) => {
       // An earlier attempt may have reached Hume and then failed ambiguously (timeout, reset, crash).
       if (info.attempt > 1 && callbackUrl) {
         const existing = await humeCall(() => findSubmitted(hume, submissionKey, info.scheduledTimestampMs - CLOCK_SKEW_MS, signal));
-        if (existing) return { jobId: existing.job_id, callbacks: true, adopted: true };
+        if (existing) return { jobId: existing.job_id, callbacks: willCallBack, adopted: true };
       }
       const { urls, texts, files } = job.batch
         ? sourcesOf(await loadBatch(job.batch, job.config))
@@ -64,7 +68,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       const jobId = await humeCall(() =>
         files.length ? hume.startJobWithFiles(files, request, { signal }) : hume.startJob(request, { signal }),
       );
-      return { jobId, callbacks: callbackUrl !== undefined, adopted: false };
+      return { jobId, callbacks: willCallBack, adopted: false };
     });
   };
 }

@@ -27,13 +27,20 @@ export function verifyWorkflowToken(workflowId: string, token: string, secrets: 
 }
 
 /**
+ * Without a receiver, jobs still get a callback URL, only so Hume echoes the submission key back:
+ * a `.invalid` host (RFC 2606) never resolves, so nothing is ever called.
+ */
+export const NO_RECEIVER_BASE_URL = 'https://no-receiver.temporal-hume.invalid';
+
+/**
  * `<base>/hume/callback/<workflow id>?token=…&key=…`. `key` identifies one submission; Hume echoes
  * the URL back in job details, which lets a retried submit find the job it already created.
+ * Without a secret (no receiver) the URL carries no token.
  */
-export function buildCallbackUrl(baseUrl: string, workflowId: string, secret: string, key: string): string {
+export function buildCallbackUrl(baseUrl: string, workflowId: string, secret: string | undefined, key: string): string {
   const url = new URL(baseUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${CALLBACK_PATH}/${encodeURIComponent(workflowId)}`;
-  url.searchParams.set('token', signWorkflowId(workflowId, secret));
+  if (secret) url.searchParams.set('token', signWorkflowId(workflowId, secret));
   url.searchParams.set('key', key);
   return url.toString();
 }

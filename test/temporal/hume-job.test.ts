@@ -120,6 +120,14 @@ describe('humeJob with callbacks', () => {
     expect(jobsCreated(stack) - before).toBe(1);
   });
 
+  it('adopts the job a submit created when its answer was lost, instead of creating a second', async () => {
+    const before = jobsCreated(stack);
+    stack.emulator.failNext({ count: 1, route: 'submit', status: 503, afterHandling: true });
+    const result = await (await run(stack, { texts: ['Lost answer.'], config, polling: noPollForAnHour })).result();
+    expect(result.jobIds).toHaveLength(1);
+    expect(jobsCreated(stack) - before).toBe(1);
+  });
+
   it('refuses an invalid model config before anything is sent, naming the field', async () => {
     const before = stack.emulator.stats().requests.submit;
     const handle = await run(stack, {
@@ -187,6 +195,14 @@ describe('humeJob without callbacks', () => {
     stack = await startStack({ callbacks: false });
   });
   afterAll(() => stack.close());
+
+  it('adopts the job a submit created when its connection was reset, with no callback to carry the key', async () => {
+    const before = jobsCreated(stack);
+    stack.emulator.failNext({ count: 1, route: 'submit', reset: true, afterHandling: true });
+    const result = await (await run(stack, { texts: ['Reset after submit.'], config, polling: { firstPollAfter: 200 } })).result();
+    expect(result.jobIds).toHaveLength(1);
+    expect(jobsCreated(stack) - before).toBe(1);
+  });
 
   it('polls to completion', async () => {
     const handle = await run(stack, { texts: ['Polling only.'], config, polling: { firstPollAfter: 200 } });
