@@ -2,7 +2,7 @@
  * Typed helpers for users' client code: start a run or a single job, follow it, steer it, and
  * await its summary. Input is validated here, before anything reaches Temporal.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { HumeBatchInput } from './schemas/batch.js';
 import { HumeJobInput } from './schemas/humeJob.js';
@@ -84,6 +84,24 @@ export async function startRun(client: Client, input: HumeBatchInput, options: S
 export function getRun(client: Client, runIdOrWorkflowId: string): RunHandle {
   const workflowId = runIdOrWorkflowId.startsWith('hume-run-') ? runIdOrWorkflowId : runWorkflowId(runIdOrWorkflowId);
   return new RunHandle(client.workflow.getHandle<typeof humeBatch>(workflowId));
+}
+
+/**
+ * Re-runs the failed and never-run items of a finished run into its folder, with the original
+ * run's settings; the index, CSVs and summary are rewritten to include them.
+ */
+export async function redriveRun(client: Client, runId: string, options: StartOptions = {}): Promise<RunHandle> {
+  const original = getRun(client, runId);
+  const { status } = await original.workflow.describe();
+  if (status.name === 'RUNNING') throw new InvalidInputError(`run ${runId} is still running: redrive it once it has finished`);
+  const { runDir } = await original.progress();
+  const handle = await client.workflow.start(humeBatch, {
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: options.workflowId ?? `${runWorkflowId(runId)}-redrive-${Date.now().toString(36)}`,
+    args: [{ runId, outDir: dirname(runDir), redrive: true }],
+    memo: { runId, redriveOf: original.workflow.workflowId },
+  });
+  return new RunHandle(handle);
 }
 
 /** Runs one Hume job and returns its result (predictions are on disk, in `resultDir`). */

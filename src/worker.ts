@@ -5,8 +5,10 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type CallbackConfig } from './activities/index.js';
+import { dataConverterFromEnv } from './codec/env.js';
 import { loadHumeEnv, loadTemporalConnectConfig, webhookSecrets } from './config.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { startReceiver } from './webhook/receiver.js';
@@ -26,6 +28,8 @@ export interface HumeWorkerOptions {
   hume: HumeClient | HumeClientOptions;
   /** Where Hume calls back; without it every job is polled. */
   callbacks?: CallbackConfig;
+  /** Encrypts payloads (see `dataConverterFromEnv`); clients of the same workflows need the same one. */
+  dataConverter?: DataConverter;
   /** Anything else a Worker takes (a prebuilt `workflowBundle`, concurrency limits, …). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -38,6 +42,7 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     activities: createActivities({ hume, callbacks: options.callbacks }),
+    dataConverter: options.dataConverter,
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
   });
@@ -50,6 +55,7 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
 export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log = (m: string) => process.stderr.write(`${m}\n`)) {
   const config = loadHumeEnv(env);
   if (!config.HUME_API_KEY) throw new Error('HUME_API_KEY is not set: the worker needs it to call Hume');
+  const dataConverter = dataConverterFromEnv(env);
   const { connectionOptions, namespace } = loadTemporalConnectConfig(env);
   const connection = await NativeConnection.connect(connectionOptions);
   const secrets = webhookSecrets(config);
@@ -61,7 +67,7 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
     if (callbacks) {
       clientConnection = await Connection.connect(connectionOptions);
       receiver = await startReceiver({
-        client: new Client({ connection: clientConnection, namespace }),
+        client: new Client({ connection: clientConnection, namespace, dataConverter }),
         secrets,
         host: config.HUME_WEBHOOK_HOST,
         port: config.HUME_WEBHOOK_PORT,
@@ -76,8 +82,9 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL },
       callbacks,
+      dataConverter,
     });
-    log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})`);
+    log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})${dataConverter ? ', payloads encrypted' : ''}`);
     await worker.run();
   } finally {
     await receiver?.close();

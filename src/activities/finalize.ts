@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
 import { CsvFiles } from '../results/csv-files.js';
-import { invalidEntry, itemEntries, type IndexEntry } from '../results/index-entries.js';
+import { chooseOutcomes, invalidEntry, itemEntries, type IndexEntry } from '../results/index-entries.js';
 import { InvalidLineMerge } from '../results/invalid-lines.js';
 import { writeJobRows } from '../results/job-rows.js';
 import { INDEX_JSONL, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
@@ -69,13 +69,18 @@ async function finalizeRun(
   try {
     for await (const range of readRecords(store, plan.planPath, BatchRangeRecord)) {
       signal.throwIfAborted();
-      const outcome = await outcomes.find(range.index);
-      tally.addBatch(outcome);
-      for (const entry of itemEntries(range, await loadItems(plan.manifest, range, validation), outcome)) {
+      const found = await outcomes.findAll(range.index);
+      tally.addBatch(found[0]);
+      const items = await loadItems(plan.manifest, range, validation);
+      const chosen = chooseOutcomes(items, found);
+      for (const entry of itemEntries(range, items, chosen)) {
         for await (const line of invalid.before(entry.line)) await writeEntry(invalidEntry(line));
         await writeEntry(entry);
       }
-      if (outcome?.predictionsPath) tally.fileErrors += await writeJobRows(store, csv, outcome, outcome.predictionsPath);
+      for (const outcome of found) {
+        if (!outcome.predictionsPath) continue;
+        tally.fileErrors += await writeJobRows(store, csv, outcome, outcome.predictionsPath, (line) => chosen.get(line)?.outcome === outcome);
+      }
     }
     for await (const line of invalid.before(Infinity)) await writeEntry(invalidEntry(line));
     csvRows = await csv.commit();

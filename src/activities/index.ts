@@ -7,6 +7,7 @@ import type { HumeClient } from '../hume/client.js';
 import { createFinalizeActivities } from './finalize.js';
 import { createManifestActivities, loadBatchItems } from './manifest.js';
 import { createCheckJob } from './poll.js';
+import { humePlanRedrive } from './redrive.js';
 import { createFetchResults, humeRecordBatchFailure } from './results.js';
 import { type CallbackConfig, createSubmitJob } from './submit.js';
 
@@ -24,6 +25,7 @@ export function createActivities({ hume, callbacks }: ActivityDeps) {
   });
   return {
     ...createManifestActivities(),
+    humePlanRedrive,
     humeSubmitJob: createSubmitJob(hume, callbacks),
     humeCheckJob: createCheckJob(hume),
     humeFetchResults: createFetchResults(hume),

@@ -19,6 +19,7 @@ import {
   readJsonlPage,
 } from '../manifest/index.js';
 import { readSlice, sha256 } from '../manifest/slices.js';
+import { PLAN_JSON } from '../results/layout.js';
 import {
   BatchLimits,
   type BatchRange,
@@ -95,7 +96,10 @@ export function createManifestActivities() {
           invalid,
         });
       }
-      return { ...plan, invalid, planPath };
+      const result: PlanResult = { ...plan, invalid, planPath };
+      // Kept beside the plan, so a redrive can follow it later without the original input.
+      await writeFile(join(runDir, PLAN_JSON), `${JSON.stringify({ ...result, invalid: [] })}\n`);
+      return result;
     },
 
     /** A page of the plan: batches [offset, offset + limit). */
@@ -118,7 +122,10 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
   if (sha256(bytes) !== range.sliceSha256) {
     throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ`, 'MANIFEST_CHANGED');
   }
-  const { items, invalid } = await itemsOfSlice(bytes, manifest, range, ctx);
+  const sliced = await itemsOfSlice(bytes, manifest, range, ctx);
+  const only = range.lines && new Set(range.lines);
+  const items = only ? sliced.items.filter((item) => only.has(item.line)) : sliced.items;
+  const { invalid } = sliced;
   if (items.length !== range.items) {
     const now = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine).join('; ');
     throw ApplicationFailure.nonRetryable(

@@ -31,17 +31,22 @@ export function describeProgress(p: RunProgress): string {
   return `${f.state}: items ${f.items} (failed ${f.failed}) | jobs ${f.jobs} | ${f.rate} items/s | ETA ${f.etaText}`;
 }
 
-export function createProgressView(stream: NodeJS.WriteStream = process.stderr): ProgressView {
-  if (!stream.isTTY) {
+/**
+ * A bar on a terminal; otherwise a line when something changed, at most every 5 s: the line
+ * `describeProgress` writes, or with `json` the whole RunProgress as one JSON line.
+ */
+export function createProgressView(stream: NodeJS.WriteStream = process.stderr, options: { json?: boolean } = {}): ProgressView {
+  if (options.json || !stream.isTTY) {
+    const format = options.json ? (p: RunProgress) => JSON.stringify(p) : describeProgress;
     let last = 0;
-    let lastLine = '';
+    let lastState = '';
     return {
       update(p) {
-        const line = describeProgress(p);
-        if (line !== lastLine && Date.now() - last >= PLAIN_EVERY_MS) {
-          stream.write(`${line}\n`);
+        const state = describeProgress(p);
+        if (state !== lastState && Date.now() - last >= PLAIN_EVERY_MS) {
+          stream.write(`${format(p)}\n`);
           last = Date.now();
-          lastLine = line;
+          lastState = state;
         }
       },
       stop() {},

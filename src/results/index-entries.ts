@@ -36,17 +36,37 @@ function sourceOf(item: ItemRecord): IndexSource {
   return { type: 'text', text_chars: codePoints(item.value) };
 }
 
-/** A batch's items as the index lists them; without an outcome the batch never ran. */
-export function itemEntries(range: BatchRange, items: ItemRecord[], outcome: BatchOutcome | undefined): IndexEntry[] {
-  const byLine = new Map(outcome?.items.map((i) => [i.line, i]));
+/** An outcome with its items by line, looked up once per item. */
+export interface ChosenOutcome {
+  outcome: BatchOutcome;
+  item?: BatchOutcome['items'][number];
+}
+
+/**
+ * Which outcome speaks for each item: one that completed it, else one that lists it, else the
+ * batch's first (a failure for all its items). None: the batch never ran.
+ */
+export function chooseOutcomes(items: ItemRecord[], outcomes: BatchOutcome[]): Map<number, ChosenOutcome | undefined> {
+  const byLine = outcomes.map((outcome) => ({ outcome, items: new Map(outcome.items.map((i) => [i.line, i])) }));
+  const chosen = new Map<number, ChosenOutcome | undefined>();
+  for (const { line } of items) {
+    const listing = byLine.filter((o) => o.items.has(line));
+    const pick = listing.find((o) => o.items.get(line)?.status === 'completed') ?? listing[0];
+    chosen.set(line, pick ? { outcome: pick.outcome, item: pick.items.get(line) } : outcomes[0] && { outcome: outcomes[0] });
+  }
+  return chosen;
+}
+
+/** A batch's items as the index lists them, each as the outcome `chooseOutcomes` picked says. */
+export function itemEntries(range: BatchRange, items: ItemRecord[], chosen: Map<number, ChosenOutcome | undefined>): IndexEntry[] {
   return items.map((item) => {
+    const pick = chosen.get(item.line);
     const entry: IndexEntry = {
-      id: item.id, line: item.line, source: sourceOf(item), batch: range.index, job_id: outcome?.jobId ?? null, status: 'not_run',
+      id: item.id, line: item.line, source: sourceOf(item), batch: range.index, job_id: pick?.outcome.jobId ?? null, status: 'not_run',
     };
-    if (!outcome) return entry;
-    const result = byLine.get(item.line);
-    entry.status = result?.status ?? 'failed';
-    const error = result?.error ?? (entry.status === 'failed' ? (outcome.error ?? NO_RESULT) : undefined);
+    if (!pick) return entry;
+    entry.status = pick.item?.status ?? 'failed';
+    const error = pick.item?.error ?? (entry.status === 'failed' ? (pick.outcome.error ?? NO_RESULT) : undefined);
     if (error !== undefined) entry.error = error;
     return entry;
   });

@@ -12,8 +12,17 @@ import { parseRecord } from './records.js';
 
 const RawSources = z.array(z.unknown());
 
-/** Writes the job's rows; returns its per-file error count. */
-export async function writeJobRows(store: ResultStore, csv: CsvFiles, outcome: BatchOutcome, predictionsPath: string): Promise<number> {
+/**
+ * Writes the job's rows for the items it speaks for (`owns`: a redrive may have completed some of
+ * its failed items in another job); returns its per-file error count.
+ */
+export async function writeJobRows(
+  store: ResultStore,
+  csv: CsvFiles,
+  outcome: BatchOutcome,
+  predictionsPath: string,
+  owns: (line: number) => boolean = () => true,
+): Promise<number> {
   const where = store.resolve(predictionsPath);
   const raw = await store.readJson(predictionsPath);
   if (raw === undefined) throw new Error(`batch ${outcome.batch}: predictions missing at ${where}`);
@@ -21,10 +30,10 @@ export async function writeJobRows(store: ResultStore, csv: CsvFiles, outcome: B
   const predictions = parseRecord(RawSources, raw, where);
 
   const owners = outcome.items
-    .filter((item) => item.sourceIndex !== undefined)
+    .filter((item) => item.sourceIndex !== undefined && owns(item.line))
     .sort((a, b) => a.line - b.line)
     .map((item) => ({ id: item.id, sourceIndex: item.sourceIndex as number }));
-  const claimed = new Set(owners.map((owner) => owner.sourceIndex));
+  const claimed = new Set(outcome.items.map((item) => item.sourceIndex));
   const unclaimed = predictions.flatMap((_, sourceIndex) => (claimed.has(sourceIndex) ? [] : [{ id: '', sourceIndex }]));
 
   let fileErrors = 0;

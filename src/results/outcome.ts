@@ -1,7 +1,8 @@
 /**
  * Batch outcomes on disk: `jobs/<batch>-<job_id>/outcome.json`, written as each batch finishes
- * and found again by finalize. A batch may have several (a FAILED job, then its resubmission):
- * a COMPLETED one wins, then folder name order, so the choice is the same on every finalize.
+ * and found again by finalize. A batch may have several (a batch that failed, then a redrive of
+ * its failed items): COMPLETED ones come first, then folder name order, so every finalize makes
+ * the same choice.
  */
 import type { BatchOutcome } from '../schemas/batch.js';
 import { createFsStore } from '../store/fs.js';
@@ -36,17 +37,15 @@ export class OutcomeFinder {
     return new OutcomeFinder(store, dirsByBatch);
   }
 
-  /** The batch's outcome, or `undefined` when it never finished (cancelled or abandoned run). */
-  async find(batch: number): Promise<BatchOutcome | undefined> {
-    let failed: BatchOutcome | undefined;
-    for (const dir of this.#dirsByBatch.get(batch) ?? []) {
+  /** The batch's outcomes, COMPLETED first; none when it never finished (cancelled or abandoned run). */
+  async findAll(batch: number): Promise<BatchOutcome[]> {
+    const found: BatchOutcome[] = [];
+    for (const dir of [...(this.#dirsByBatch.get(batch) ?? [])].sort()) {
       const path = `${JOBS_DIR}/${dir}/${OUTCOME_JSON}`;
       const raw = await this.#store.readJson(path);
       if (raw === undefined) continue; // a job whose outcome was never written
-      const outcome = parseRecord(BatchOutcomeRecord, raw, this.#store.resolve(path));
-      if (outcome.status === 'COMPLETED') return outcome;
-      failed ??= outcome;
+      found.push(parseRecord(BatchOutcomeRecord, raw, this.#store.resolve(path)));
     }
-    return failed;
+    return [...found.filter((o) => o.status === 'COMPLETED'), ...found.filter((o) => o.status !== 'COMPLETED')];
   }
 }

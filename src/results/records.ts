@@ -21,6 +21,8 @@ export const BatchRangeRecord = z.object({
   texts: count,
   files: count,
   uploadBytes: count,
+  duplicateLines: z.array(count).optional(),
+  lines: z.array(count).optional(),
 }) satisfies z.ZodType<BatchRange>;
 
 export const InvalidLineRecord = z.object({

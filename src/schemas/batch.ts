@@ -82,6 +82,8 @@ export interface BatchRange {
   uploadBytes: number;
   /** Lines inside the range refused as duplicate ids (only the whole manifest shows that); loading skips them. */
   duplicateLines?: number[];
+  /** Only these lines of the range: a redrive re-runs just the items that failed or never ran. */
+  lines?: number[];
 }
 
 export interface ManifestRef {
@@ -148,8 +150,15 @@ export const HumeBatchInput = z
     polling: PollingOptions.optional(),
     /** Local files must resolve (symlinks too) inside this folder. */
     allowedRoot: z.string().min(1).optional(),
+    /**
+     * Re-run the failed and not-run items of the finished run `runId` in `outDir`, into the same
+     * folder; the original run's settings apply, and no manifest or items are given.
+     */
+    redrive: z.boolean().optional(),
     /** On cancellation: let in-flight jobs finish (`wait`) or leave them (`abandon`). @default 'wait' */
     onCancel: z.enum(['wait', 'abandon']).optional(),
   })
-  .refine((input) => !!input.manifest !== !!input.items, { message: 'give exactly one of manifest or items' });
+  .refine((input) => (input.redrive ? !input.manifest && !input.items && !!input.runId : !!input.manifest !== !!input.items), {
+    message: 'give exactly one of manifest or items (a redrive gives neither, and the runId to redrive)',
+  });
 export type HumeBatchInput = z.input<typeof HumeBatchInput>;

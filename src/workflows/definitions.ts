@@ -53,6 +53,8 @@ export type RunState = 'planning' | 'running' | 'paused' | 'draining' | 'finaliz
 
 export interface RunProgress {
   runId: string;
+  /** The run's results folder. */
+  runDir: string;
   state: RunState;
   items: { total: number; valid: number; invalid: number; completed: number; failed: number; inFlight: number; pending: number };
   jobs: { planned: number; completed: number; failed: number; inFlight: number; pending: number };

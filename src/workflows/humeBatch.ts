@@ -24,12 +24,13 @@ import {
   type HumeBatchInput,
   type HumeBatchResult,
   pauseUpdate,
+  type PlanResult,
   progressQuery,
   resumeUpdate,
   setMaxJobsInFlightUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
-import { planningProgress, type RunCarry, RunTracker } from './run-tracker.js';
+import { planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
 
 const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
 /** Hume queues at most 500 jobs per account. */
@@ -41,7 +42,7 @@ const MAX_SIGNALS_PER_RUN = 5_000;
 const MAX_CHILDREN_PER_RUN = 1_000;
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-const { humePlanManifest, humeFinalizeRun } = proxyActivities<HumeActivities>({
+const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<HumeActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
   retry,
@@ -54,7 +55,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   const early = { paused: false, maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT) };
   let tracker: RunTracker | undefined = carried && new RunTracker(carried);
   const control = () => tracker?.carry ?? early;
-  const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runIdOf(input), info.startTime.getTime(), early));
+  const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runFolderOf(input), info.startTime.getTime(), early));
   let signalsThisRun = 0;
   let childrenThisRun = 0;
 
@@ -117,16 +118,17 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     await CancellationScope.nonCancellable(() => drainAfterCancel());
   }
 
-  if (state === 'completed' && run.failedPercent() > (input.maxFailedItemsPercent ?? 100)) state = 'failed';
+  const { settings } = carry;
+  if (state === 'completed' && run.failedPercent() > (settings.maxFailedItemsPercent ?? 100)) state = 'failed';
   run.state = 'finalizing';
   const summary = await CancellationScope.nonCancellable(() =>
     humeFinalizeRun({
       runDir: carry.runDir,
       runId: carry.runId,
-      plan: { ...carry.plan, invalid: [] },
-      validation: { config: input.config ?? {}, allowedRoot: input.allowedRoot },
+      plan: { ...carry.plan, planPath: carry.finalizePlanPath, invalid: [] },
+      validation: { config: settings.config ?? {}, allowedRoot: settings.allowedRoot },
       run: {
-        input: { ...input, items: input.items ? `${input.items.length} inline items` : undefined },
+        input: carry.recordedInput,
         startedAt: carry.startedAt,
         finishedAt: Date.now(),
         state,
@@ -139,7 +141,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   const result: HumeBatchResult = { runId: carry.runId, runDir: carry.runDir, state, summary };
   if (state === 'failed') {
     throw ApplicationFailure.nonRetryable(
-      `run ${carry.runId}: ${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${input.maxFailedItemsPercent}; results in ${carry.runDir}`,
+      `run ${carry.runId}: ${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${settings.maxFailedItemsPercent}; results in ${carry.runDir}`,
       'RUN_FAILED',
       result,
     );
@@ -159,11 +161,11 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       workflowId,
       args: [
         {
-          batch: { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: input.allowedRoot },
-          config: input.config,
-          artifacts: input.artifacts,
-          maxJobAttempts: input.maxJobAttempts,
-          polling: input.polling,
+          batch: { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: carry.settings.allowedRoot },
+          config: carry.settings.config,
+          artifacts: carry.settings.artifacts,
+          maxJobAttempts: carry.settings.maxJobAttempts,
+          polling: carry.settings.polling,
         },
       ],
       // Children outlive this run (continue-as-new) and report back by signal.
@@ -177,7 +179,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
 
   async function drainAfterCancel(): Promise<void> {
     run.state = 'draining';
-    if (input.onCancel === 'abandon') {
+    if (carry.settings.onCancel === 'abandon') {
       for (const { workflowId } of Object.values(carry.inFlight)) {
         await getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined);
       }
@@ -187,29 +189,48 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   }
 }
 
-const runIdOf = (input: HumeBatchInput) => input.runId ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+function runFolderOf(input: HumeBatchInput): { runId: string; runDir: string } {
+  const runId = input.runId ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
+  return { runId, runDir: `${input.outDir.replace(/\/+$/, '')}/${runId}` };
+}
 
 async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'maxJobsInFlight'>> {
   const startedAt = Date.now();
-  const runId = runIdOf(input);
-  const runDir = `${input.outDir.replace(/\/+$/, '')}/${runId}`;
-  const { invalid: _invalid, ...planned } = await humePlanManifest({
-    runDir,
-    manifest: input.manifest,
-    items: input.items,
-    config: input.config ?? {},
-    limits: input.limits,
-    allowedRoot: input.allowedRoot,
-    skipInvalid: input.skipInvalid,
-  });
+  const { runId, runDir } = runFolderOf(input);
+  let planned: PlanResult;
+  let settings: RunSettings = input;
+  let recordedInput: Record<string, unknown> = { ...input, items: input.items ? `${input.items.length} inline items` : undefined };
+  let finalizePlanPath: string;
+  if (input.redrive) {
+    const redrive = await humePlanRedrive({ runDir, name: `redrive-${workflowInfo().runId}` });
+    planned = redrive.plan;
+    settings = redrive.originalInput as RunSettings;
+    recordedInput = { ...redrive.originalInput, redrives: [...asArray(redrive.originalInput.redrives), workflowInfo().workflowId] };
+    finalizePlanPath = redrive.originalPlanPath;
+  } else {
+    planned = await humePlanManifest({
+      runDir,
+      manifest: input.manifest,
+      items: input.items,
+      config: input.config ?? {},
+      limits: input.limits,
+      allowedRoot: input.allowedRoot,
+      skipInvalid: input.skipInvalid,
+    });
+    finalizePlanPath = planned.planPath;
+  }
+  const { invalid: _invalid, ...withoutInvalid } = planned;
   return {
     runId,
     runDir,
     startedAt,
-    plan: planned,
+    settings: pickSettings(settings),
+    recordedInput,
+    finalizePlanPath,
+    plan: withoutInvalid,
     cursor: 0,
     inFlight: {},
-    pendingItems: planned.validItems,
+    pendingItems: withoutInvalid.validItems,
     items: { completed: 0, failed: 0 },
     jobs: { completed: 0, failed: 0 },
     humeJobsCreated: 0,
@@ -218,3 +239,10 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
     continuedAsNew: 0,
   };
 }
+
+function pickSettings(s: RunSettings): RunSettings {
+  const { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel } = s;
+  return { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel };
+}
+
+const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);

@@ -2,7 +2,7 @@
  * The state of a `humeBatch` run that survives continue-as-new: cursor, in-flight batches,
  * counters. A plain class the workflow drives, so the workflow itself stays a thin loop.
  */
-import type { BatchFinished, PlanResult, RunProgress, RunState } from './definitions.js';
+import type { BatchFinished, HumeBatchInput, PlanResult, RunProgress, RunState } from './definitions.js';
 
 const MAX_FAILURES_KEPT = 20;
 
@@ -11,10 +11,21 @@ export interface InFlightBatch {
   items: number;
 }
 
+/** The run's settings: the input's, or for a redrive the original run's. */
+export type RunSettings = Pick<
+  HumeBatchInput,
+  'config' | 'artifacts' | 'maxJobAttempts' | 'polling' | 'allowedRoot' | 'maxFailedItemsPercent' | 'onCancel'
+>;
+
 /** Everything carried to the next run. Plain data: it travels as the continue-as-new argument. */
 export interface RunCarry {
   runId: string;
   runDir: string;
+  settings: RunSettings;
+  /** What run.json records as the run's input (no inline items, no secrets). */
+  recordedInput: Record<string, unknown>;
+  /** The plan finalize follows: the original one, also for a redrive (which runs a subset). */
+  finalizePlanPath: string;
   startedAt: number;
   /** The plan without its list of invalid lines (that stays in the results folder). */
   plan: Omit<PlanResult, 'invalid'>;
@@ -92,6 +103,7 @@ export class RunTracker {
     const remaining = c.plan.validItems - done;
     return {
       runId: c.runId,
+      runDir: c.runDir,
       state: c.paused && this.state === 'running' ? 'paused' : this.state,
       items: {
         total: c.plan.items,
@@ -123,10 +135,14 @@ export class RunTracker {
 }
 
 /** Progress while the manifest is still being planned: nothing is known yet but the start. */
-export function planningProgress(runId: string, startedAt: number, control: { paused: boolean; maxJobsInFlight: number }): RunProgress {
+export function planningProgress(
+  run: { runId: string; runDir: string },
+  startedAt: number,
+  control: { paused: boolean; maxJobsInFlight: number },
+): RunProgress {
   const none = { completed: 0, failed: 0, inFlight: 0, pending: 0 };
   return {
-    runId,
+    ...run,
     state: control.paused ? 'paused' : 'planning',
     items: { total: 0, valid: 0, invalid: 0, ...none },
     jobs: { planned: 0, ...none },

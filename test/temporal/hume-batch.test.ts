@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getRun, startRun } from '../../src/client.js';
+import { getRun, redriveRun, startRun } from '../../src/client.js';
 import { HumeClient } from '../../src/hume/client.js';
 import type { HumeBatchInput } from '../../src/schemas/batch.js';
 import { API_KEY, type Stack, startStack } from '../helpers/hume-stack.js';
@@ -160,6 +160,35 @@ describe('humeBatch', () => {
     } finally {
       stack.emulator.setFaults({ callbackDropRate: 0 });
     }
+  });
+
+  it('redrives only the failed items of a finished run into the same folder', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => ({ id: `r${i}`, text: `redriven text ${i}` }));
+    stack.emulator.failNextJobs(1, 'injected failure');
+    const runId = uniqueId('redrive');
+    const first = await (await start({ items, maxJobsInFlight: 1, maxJobAttempts: 1, limits: { maxTextsPerJob: 10 } }, runId)).result();
+    expect(first.summary.items).toMatchObject({ completed: 20, failed: 10 });
+    const csvBefore = await readFile(join(first.runDir, 'csv', 'language.csv'), 'utf8');
+    const rowsOf = (csv: string, id: string) => csv.split('\n').filter((line) => line.startsWith(`${id},`));
+    expect(rowsOf(csvBefore, 'r0')).toHaveLength(0);
+
+    const jobsBefore = stack.emulator.stats().jobsCreated;
+    const redrive = await redriveRun(stack.temporal.client, runId, { taskQueue: stack.temporal.taskQueue });
+    const second = await redrive.result();
+    expect(second.runDir).toBe(first.runDir);
+    expect(stack.emulator.stats().jobsCreated - jobsBefore).toBe(1);
+    expect(await redrive.progress()).toMatchObject({ items: { valid: 10, completed: 10 }, jobs: { planned: 1 } });
+
+    const index = await readJsonl(join(first.runDir, 'index.jsonl'));
+    expect(index.map((row) => row.id)).toEqual(items.map((item) => item.id));
+    expect(index.every((row) => row.status === 'completed')).toBe(true);
+    expect(second.summary.items).toMatchObject({ completed: 30, failed: 0 });
+    const csvAfter = await readFile(join(first.runDir, 'csv', 'language.csv'), 'utf8');
+    expect(rowsOf(csvAfter, 'r0').length).toBeGreaterThan(0);
+    // Items that had completed keep exactly their rows: nothing else ran again.
+    expect(rowsOf(csvAfter, 'r15')).toEqual(rowsOf(csvBefore, 'r15'));
+    const runJson = JSON.parse(await readFile(join(first.runDir, 'run.json'), 'utf8'));
+    expect(runJson.input.redrives).toEqual([redrive.workflow.workflowId]);
   });
 
   it('runs as a child of a user’s own workflow, which uses the returned summary', async () => {

@@ -1,0 +1,77 @@
+/**
+ * Planning a redrive: the batches of a finished run that hold failed or never-run items, each
+ * narrowed to exactly those lines. The slices (and their hashes) are the original ones, so the
+ * manifest must not have changed; every other item keeps its result.
+ */
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { JsonlWriter } from '../manifest/jsonl-file.js';
+import { INDEX_JSONL, PLAN_JSON, RUN_JSON } from '../results/layout.js';
+import { BatchRangeRecord, readRecords } from '../results/records.js';
+import type { PlanResult } from '../schemas/batch.js';
+import { createFsStore } from '../store/fs.js';
+
+export interface PlanRedriveInput {
+  runDir: string;
+  /** File name (without extension) of the redrive's plan in the run folder. */
+  name: string;
+}
+
+export interface RedrivePlan {
+  plan: PlanResult;
+  /** The original plan, which finalize follows so the index still lists every item. */
+  originalPlanPath: string;
+  /** The original run's input, as run.json recorded it: its settings apply to the redrive. */
+  originalInput: Record<string, unknown>;
+}
+
+const RedoEntry = z.object({
+  batch: z.number(),
+  line: z.number(),
+  status: z.string(),
+  source: z.object({ type: z.string() }).loose().optional(),
+}).loose();
+
+const REDO = new Set(['failed', 'not_run']);
+
+export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promise<RedrivePlan> {
+  const store = createFsStore(runDir);
+  const [original, run] = await Promise.all([store.readJson(PLAN_JSON), store.readJson(RUN_JSON)]);
+  if (original === undefined || run === undefined) {
+    throw ApplicationFailure.nonRetryable(`${runDir} holds no finished run to redrive (no ${PLAN_JSON} or ${RUN_JSON})`, 'NOTHING_TO_REDRIVE');
+  }
+  const plan = original as PlanResult;
+  const redo = new Map<number, { lines: number[]; urls: number; texts: number; files: number }>();
+  for await (const entry of readRecords(store, INDEX_JSONL, RedoEntry)) {
+    if (!REDO.has(entry.status)) continue;
+    const batch = redo.get(entry.batch) ?? { lines: [], urls: 0, texts: 0, files: 0 };
+    batch.lines.push(entry.line);
+    const type = entry.source?.type;
+    if (type === 'url') batch.urls++;
+    else if (type === 'text') batch.texts++;
+    else batch.files++;
+    redo.set(entry.batch, batch);
+  }
+
+  const planPath = join(store.resolve('.'), `${name}.jsonl`);
+  const file = await JsonlWriter.create(planPath);
+  let batches = 0;
+  let items = 0;
+  try {
+    for await (const range of readRecords(store, plan.planPath, BatchRangeRecord)) {
+      const batch = redo.get(range.index);
+      if (!batch) continue;
+      await file.write({ ...range, ...batch, items: batch.lines.length });
+      batches++;
+      items += batch.lines.length;
+    }
+  } finally {
+    await file.close();
+  }
+  return {
+    plan: { ...plan, items, validItems: items, invalidCount: 0, invalid: [], batches, planPath },
+    originalPlanPath: plan.planPath,
+    originalInput: (run as { input?: Record<string, unknown> }).input ?? {},
+  };
+}

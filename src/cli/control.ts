@@ -1,0 +1,45 @@
+/** `pause`, `resume` and `cancel`: steering a running run. A run that has ended cannot be steered (exit 1). */
+import type { Command } from 'commander';
+import type { RunHandle } from '../client.js';
+import type { RunProgress } from '../workflows/definitions.js';
+import { CliError, EXIT } from './errors.js';
+import { printJson } from './output.js';
+import { describeProgress } from './progress.js';
+import { type FoundRun, runIdCommand, withRun } from './temporal.js';
+
+function mustBeRunning(found: FoundRun, verb: string): void {
+  if (found.status !== 'RUNNING') {
+    throw new CliError(`run ${found.workflowId} has ended (${found.status.toLowerCase()}): nothing to ${verb}`, EXIT.failed);
+  }
+}
+
+/** An update that answers with the run's progress, printed as a line or as JSON. */
+function updateCommand(name: 'pause' | 'resume', description: string, update: (run: RunHandle) => Promise<RunProgress>): Command {
+  return runIdCommand(name, description).action(async (runId: string, flags: { json?: boolean }) => {
+    await withRun(runId, flags, async (found) => {
+      mustBeRunning(found, name);
+      const progress = await update(found.run);
+      if (flags.json) printJson({ workflowId: found.workflowId, progress });
+      else process.stdout.write(`${describeProgress(progress)}\n`);
+    });
+  });
+}
+
+export const pauseCommand = () =>
+  updateCommand('pause', 'stop submitting new Hume jobs; jobs in flight finish', (run) => run.pause());
+
+export const resumeCommand = () => updateCommand('resume', 'submit new Hume jobs again after a pause', (run) => run.resume());
+
+export function cancelCommand(): Command {
+  return runIdCommand(
+    'cancel',
+    'cancel a run: no new jobs; jobs in flight finish or are abandoned (as the run was started with --on-cancel), then the results folder is written',
+  ).action(async (runId: string, flags: { json?: boolean }) => {
+    await withRun(runId, flags, async (found) => {
+      mustBeRunning(found, 'cancel');
+      await found.run.cancel();
+      if (flags.json) printJson({ workflowId: found.workflowId, cancelRequested: true });
+      else process.stdout.write(`cancellation requested for ${found.workflowId}; follow it with: temporal-hume status ${runId}\n`);
+    });
+  });
+}

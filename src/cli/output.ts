@@ -1,0 +1,30 @@
+/** What commands print: aligned `key  value` rows or one JSON document on stdout, and a run's results as rows. */
+import type { HumeBatchResult } from '../workflows/definitions.js';
+
+export type Row = [key: string, value: string];
+
+export function printRows(rows: Row[], stdout: NodeJS.WritableStream = process.stdout): void {
+  const width = Math.max(...rows.map(([key]) => key.length));
+  stdout.write(`${rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')}\n`);
+}
+
+export function printJson(value: unknown, stdout: NodeJS.WritableStream = process.stdout): void {
+  stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Where a finished run's results are and what they hold: the folder, counts, and each CSV with its rows. */
+export function resultRows(result: HumeBatchResult): Row[] {
+  const { summary } = result;
+  const { items, jobs } = summary;
+  return [
+    ['run', result.runId],
+    ['state', result.state],
+    ['folder', result.runDir],
+    ['items', `${items.completed} completed, ${items.failed} failed, ${items.invalid} invalid, ${items.notRun} not run`],
+    ['Hume jobs', `${jobs.completed} completed, ${jobs.failed} failed`],
+    ['per-file errors', String(summary.fileErrors)],
+    ...Object.entries(summary.csv).map(([model, rows]): Row => [`csv/${model}.csv`, `${rows} rows`]),
+    ['summary', summary.paths.summary],
+    ['index', summary.paths.index],
+  ];
+}

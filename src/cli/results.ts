@@ -1,0 +1,75 @@
+/**
+ * `temporal-hume results <run-id>`: where a run's results are and what they hold. Exits 0 for a
+ * completed run, 1 while it runs, when it failed or was cancelled, or when it left no folder.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { ModelName } from '../hume/schemas.js';
+import { INDEX_JSONL, SUMMARY_JSON } from '../results/layout.js';
+import type { summaryJson } from '../results/summary.js';
+import type { HumeBatchResult } from '../workflows/definitions.js';
+import { CliError, EXIT } from './errors.js';
+import { runOutcome } from './outcome.js';
+import { printJson, printRows, resultRows, type Row } from './output.js';
+import { outcomeRows } from './status.js';
+import { runIdCommand, withRun } from './temporal.js';
+
+type SummaryFile = ReturnType<typeof summaryJson>;
+
+const FAILURES_SHOWN = 10;
+
+export function resultsCommand(): Command {
+  return runIdCommand('results', "where a finished run's results are: its folder, summary.json, and each CSV with its row count").action(
+    async (runId: string, flags: { json?: boolean }) => {
+      await withRun(runId, flags, async (found, session) => {
+        const outcome = await runOutcome(session, found);
+        if (outcome.kind === 'running') {
+          if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome });
+          else printRows(outcomeRows(outcome));
+          throw new CliError(`run ${found.workflowId} is still running: its results are written when it ends`, EXIT.failed);
+        }
+        if (outcome.kind === 'failed') throw new CliError(`run ${found.workflowId} ended without results: ${outcome.error}`, EXIT.failed);
+        const runDir = outcome.kind === 'ended' ? outcome.result.runDir : outcome.runDir;
+        // The folder is the worker's: on another machine it may not be readable from here.
+        const file = await readSummary(join(runDir, SUMMARY_JSON));
+        const result = outcome.kind === 'ended' ? outcome.result : file && resultFromSummary(runDir, file);
+        if (!result) throw new CliError(`run ${found.workflowId} was cancelled; its folder ${runDir} is not readable from here`, EXIT.failed);
+        if (flags.json) printJson({ workflowId: found.workflowId, ...result, summaryJson: file ?? null });
+        else printRows([...resultRows(result), ...failureRows(file)]);
+        if (result.state !== 'completed') process.exitCode = EXIT.failed;
+      });
+    },
+  );
+}
+
+async function readSummary(path: string): Promise<SummaryFile | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as SummaryFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cancelled run returns no result; its summary.json says the same things. */
+function resultFromSummary(runDir: string, file: SummaryFile): HumeBatchResult {
+  return {
+    runId: file.runId,
+    runDir,
+    state: file.state,
+    summary: {
+      items: file.items,
+      jobs: file.jobs,
+      fileErrors: file.fileErrors,
+      csv: Object.fromEntries(Object.entries(file.csv).map(([model, csv]) => [model as ModelName, csv.rows])),
+      paths: { runDir, index: join(runDir, INDEX_JSONL), summary: join(runDir, SUMMARY_JSON) },
+    },
+  };
+}
+
+function failureRows(file: SummaryFile | undefined): Row[] {
+  const failures = file?.failures.slice(0, FAILURES_SHOWN) ?? [];
+  const rows = failures.map((f): Row => [`failed line ${f.line}`, `${f.id ?? ''} ${f.error ?? ''}`.trim()]);
+  const more = (file?.items.failed ?? 0) - failures.length;
+  return more > 0 ? [...rows, ['', `… ${more} more failed items in the index`]] : rows;
+}

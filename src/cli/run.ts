@@ -1,0 +1,157 @@
+/**
+ * `temporal-hume run <manifest>`: checks everything it can before starting (options, manifest,
+ * Hume, Temporal), starts a humeBatch run and follows it to its results, or plans it only.
+ */
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type RunHandle, startRun } from '../client.js';
+import { loadHumeEnv } from '../config.js';
+import { detectFormat, ManifestError } from '../manifest/index.js';
+import { MANIFEST_FORMATS, type ManifestFormat } from '../schemas/batch.js';
+import type { HumeBatchResult } from '../workflows/definitions.js';
+import { describeInvalidLine, type DryRun, dryRun, formatBytes } from './dry-run.js';
+import { CliError, EXIT, usageError } from './errors.js';
+import { MODELS_HELP, parseJobConfig } from './models.js';
+import { runResult } from './outcome.js';
+import { printJson, printRows, resultRows } from './output.js';
+import { preflightHume } from './preflight.js';
+import { createProgressView } from './progress.js';
+import { untilSignal } from './signals.js';
+import { addTemporalOptions, connectTemporal, type TemporalFlags } from './temporal.js';
+
+interface RunFlags extends TemporalFlags {
+  models?: string;
+  transcriptionLanguage?: string;
+  format?: ManifestFormat;
+  out: string;
+  runId?: string;
+  skipInvalid?: boolean;
+  maxJobsInFlight?: number;
+  onCancel?: 'wait' | 'abandon';
+  taskQueue?: string;
+  dryRun?: boolean;
+  wait: boolean;
+  json?: boolean;
+}
+
+const PROGRESS_EVERY_MS = 1_000;
+
+const positiveInteger = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+export function runCommand(): Command {
+  const cmd = new Command('run')
+    .description('run a manifest (JSONL or CSV) through Hume on Temporal and write one results folder; progress on stderr, results on stdout')
+    .argument('<manifest>', 'the manifest file (.jsonl, .ndjson, .json or .csv)')
+    .option('--models <models>', MODELS_HELP)
+    .option('--transcription-language <tag>', 'BCP-47 language of speech, e.g. en or fr-CA (default: detected)')
+    .addOption(new Option('--format <format>', 'manifest format (default: from the file extension)').choices(MANIFEST_FORMATS))
+    .option('--out <dir>', 'results root: the run writes <dir>/<run-id>/ (a path the worker can write)', 'results')
+    .option('--run-id <id>', 'names the run and its folder (letters, digits, . _ -) (default: run-<time>-<random>)')
+    .option('--skip-invalid', 'run the valid items and list the invalid ones, instead of refusing the run')
+    .option('--max-jobs-in-flight <n>', 'Hume jobs queued or running at once, 1-500 (default: 100)', positiveInteger)
+    .addOption(new Option('--on-cancel <what>', 'when the run is cancelled: let in-flight jobs finish, or abandon them').choices(['wait', 'abandon']))
+    .option('--task-queue <queue>', 'the workers\' task queue (default: TEMPORAL_TASK_QUEUE or temporal-hume)')
+    .option('--dry-run', 'plan only, without Temporal or Hume: items, Hume jobs, bytes to upload and every invalid line; exits 2 if the run would be refused')
+    .option('--no-wait', 'print the run id and workflow id and exit once the run has started')
+    .option('--json', 'print one JSON document on stdout; progress goes to stderr as JSON lines');
+  return addTemporalOptions(cmd)
+    .addHelpText('after', '\nExit codes: 0 the run completed, 1 it failed or was cancelled (or a server failed us), 2 bad options, manifest or configuration.')
+    .action(async (manifest: string, flags: RunFlags) => {
+      const config = parseJobConfig(flags.models, flags.transcriptionLanguage);
+      const path = await checkManifest(manifest, flags.format);
+      if (flags.dryRun) {
+        const plan = await dryRun(path, flags.format, config, !!flags.skipInvalid);
+        printDryRun(plan, !!flags.json);
+        if (!plan.wouldRun) throw usageError(`the run would be refused: ${plan.invalidCount} invalid line(s); fix them or pass --skip-invalid`);
+        return;
+      }
+      const env = loadHumeEnv();
+      await preflightHume(env);
+      const session = await connectTemporal(flags);
+      try {
+        const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+        const run = await startRun(
+          session.client,
+          {
+            runId,
+            outDir: flags.out,
+            manifest: { path, ...(flags.format ? { format: flags.format } : {}) },
+            config,
+            ...(flags.skipInvalid ? { skipInvalid: true } : {}),
+            ...(flags.maxJobsInFlight ? { maxJobsInFlight: flags.maxJobsInFlight } : {}),
+            ...(flags.onCancel ? { onCancel: flags.onCancel } : {}),
+          },
+          { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE },
+        );
+        const started = { runId, workflowId: run.workflow.workflowId };
+        if (!flags.wait) {
+          if (flags.json) printJson(started);
+          else printRows([['run', runId], ['workflow', started.workflowId]]);
+          return;
+        }
+        if (!flags.json) process.stderr.write(`run ${runId} started (workflow ${started.workflowId} in ${session.namespace} on ${session.address})\n`);
+        const result = await follow(run, runId, !!flags.json);
+        if (flags.json) printJson({ workflowId: started.workflowId, ...result });
+        else printRows(resultRows(result));
+        if (result.state !== 'completed') process.exitCode = EXIT.failed;
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** The manifest's absolute path, once it is known to be a file of a format we read. */
+async function checkManifest(manifest: string, format: ManifestFormat | undefined): Promise<string> {
+  const path = resolve(manifest);
+  const stats = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw usageError(err.code === 'ENOENT' ? `manifest not found: ${path}` : `cannot read the manifest ${path} (${err.code ?? err.message})`);
+  });
+  if (!stats.isFile()) throw usageError(`the manifest is not a file: ${path}`);
+  if (!format) {
+    try {
+      detectFormat(path);
+    } catch (err) {
+      if (err instanceof ManifestError) throw usageError(err.message.replace('give the format', 'pass --format'));
+      throw err;
+    }
+  }
+  return path;
+}
+
+/** Shows progress until the run ends; Ctrl-C stops watching, never the run. */
+async function follow(run: RunHandle, runId: string, json: boolean): Promise<HumeBatchResult> {
+  const view = createProgressView(process.stderr, { json });
+  const timer = setInterval(() => {
+    run.progress().then((p) => view.update(p), () => undefined);
+  }, PROGRESS_EVERY_MS);
+  const outcome = await Promise.race([runResult(run).then((result) => ({ result })), untilSignal().then((signal) => ({ signal }))]).finally(
+    () => {
+      clearInterval(timer);
+      view.stop();
+    },
+  );
+  if ('signal' in outcome) {
+    throw new CliError(
+      `${outcome.signal}: stopped watching; the run goes on (temporal-hume status ${runId}, temporal-hume cancel ${runId})`,
+      EXIT.interrupted,
+    );
+  }
+  return outcome.result;
+}
+
+function printDryRun(plan: DryRun, json: boolean): void {
+  if (json) return printJson(plan);
+  printRows([
+    ['manifest', `${plan.manifest.path} (${plan.manifest.format})`],
+    ['items', `${plan.items} (${plan.validItems} valid, ${plan.invalidCount} invalid)`],
+    ['Hume jobs', String(plan.jobs)],
+    ['upload', formatBytes(plan.uploadBytes)],
+  ]);
+  if (plan.invalid.length > 0) process.stdout.write(`invalid lines:\n${plan.invalid.map((l) => `  ${describeInvalidLine(l)}\n`).join('')}`);
+}

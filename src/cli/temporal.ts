@@ -1,0 +1,82 @@
+/**
+ * The Temporal side of the CLI: connection flags over the TEMPORAL_* environment, a connection
+ * that fails fast with a line naming the address, and finding a run by id.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { Command } from 'commander';
+import { getRun, type RunHandle } from '../client.js';
+import { loadTemporalConnectConfig } from '../config.js';
+import { CliError, EXIT } from './errors.js';
+
+/** Long enough for a TLS handshake to a cloud namespace, short enough that a typo fails fast. */
+const CONNECT_TIMEOUT = '3s';
+
+export interface TemporalFlags {
+  address?: string;
+  namespace?: string;
+}
+
+export function addTemporalOptions(cmd: Command): Command {
+  return cmd
+    .option('--address <host:port>', 'Temporal frontend address (default: TEMPORAL_ADDRESS, a profile, or localhost:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE, a profile, or default)');
+}
+
+export interface TemporalSession {
+  client: Client;
+  address: string;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(flags: TemporalFlags, env: NodeJS.ProcessEnv = process.env): Promise<TemporalSession> {
+  const config = loadTemporalConnectConfig(env);
+  const address = flags.address ?? config.connectionOptions.address;
+  const namespace = flags.namespace ?? config.namespace;
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: CONNECT_TIMEOUT });
+  } catch (err) {
+    throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message})`, EXIT.failed, { cause: err });
+  }
+  return { client: new Client({ connection, namespace }), address, namespace, close: () => connection.close() };
+}
+
+export interface FoundRun {
+  run: RunHandle;
+  workflowId: string;
+  /** Temporal's view: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT… */
+  status: string;
+  taskQueue: string;
+}
+
+/** The run's latest execution; an unknown id throws WorkflowNotFoundError (a usage error). */
+export async function findRun(session: TemporalSession, runId: string): Promise<FoundRun> {
+  const run = getRun(session.client, runId);
+  const description = await run.workflow.describe();
+  return { run, workflowId: run.workflow.workflowId, status: description.status.name, taskQueue: description.taskQueue };
+}
+
+/** Connects, finds the run, hands it to `fn`, and closes the connection whatever happens. */
+export async function withRun<T>(
+  runId: string,
+  flags: TemporalFlags,
+  fn: (found: FoundRun, session: TemporalSession) => Promise<T>,
+): Promise<T> {
+  const session = await connectTemporal(flags);
+  try {
+    return await fn(await findRun(session, runId), session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** `<run-id>` plus the connection flags and `--json`, as every command on an existing run takes them. */
+export function runIdCommand(name: string, description: string): Command {
+  return addTemporalOptions(
+    new Command(name)
+      .description(description)
+      .argument('<run-id>', 'the run id (or its workflow id, hume-run-<run-id>)')
+      .option('--json', 'print JSON on stdout'),
+  );
+}

@@ -1,0 +1,11 @@
+export {
+  createEncryptionCodec,
+  isEncrypted,
+  CodecKeyError,
+  PayloadDecryptionError,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  type CodecKey,
+} from './encryption.js';
+export { codecKeysFromEnv, dataConverterFromEnv, CODEC_ENV } from './env.js';
+export { buildCodecServer, startCodecServer, type CodecServerOptions, type RunningCodecServer } from './server.js';
