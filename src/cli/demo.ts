@@ -16,7 +16,7 @@ import { serveFolder } from '../demo/serve-folder.js';
 import { startHumeEmulator } from '../emulator/index.js';
 import { startReceiver } from '../webhook/receiver.js';
 import { createHumeWorker } from '../worker.js';
-import type { HumeBatchResult } from '../workflows/definitions.js';
+import { type HumeBatchResult, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { createProgressView } from './progress.js';
 import { untilSignal } from './signals.js';
 
@@ -46,7 +46,7 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
   const interrupted = untilSignal();
   try {
     log('starting a Temporal dev server…');
-    const server = await startDevServer();
+    const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES });
     cleanups.push(() => server.stop());
     log(`Temporal at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
 
@@ -88,7 +88,7 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
 
     const run = await startRun(
       client,
-      { runId, outDir, manifest: { path: manifest }, config: { models: MODELS }, limits: { maxTextsPerJob: options.textsPerJob }, maxJobsInFlight: 8 },
+      { runId, outDir, manifest: { path: manifest }, config: { models: MODELS }, limits: { maxTextsPerJob: options.textsPerJob }, maxJobsInFlight: 8, searchAttributes: true },
       { taskQueue },
     );
     log(`run ${runId} started (workflow ${run.workflow.workflowId})`);

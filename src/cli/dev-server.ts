@@ -1,6 +1,7 @@
 /** `temporal-hume dev-server` and `install-temporal`: a local Temporal server in the foreground. */
 import { Command, InvalidArgumentError } from 'commander';
 import { resolveTemporalCli, startDevServer } from '../devserver/index.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { untilSignal } from './signals.js';
 
 export function parsePort(value: string): number {
@@ -24,6 +25,8 @@ export function devServerCommand(): Command {
         uiPort: opts.uiPort,
         headless: opts.headless,
         dbFile: opts.db,
+        // Registered so runs started with `searchAttributes: true` are findable in the UI.
+        searchAttributes: SEARCH_ATTRIBUTES,
       });
       process.stdout.write(`Temporal dev server ready at ${server.address}\n`);
       if (server.uiUrl) process.stdout.write(`Web UI at ${server.uiUrl}\n`);

@@ -155,6 +155,8 @@ export const HumeBatchInput = z
      * folder; the original run's settings apply, and no manifest or items are given.
      */
     redrive: z.boolean().optional(),
+    /** Set the HumeRunId / HumeJobIds search attributes on the run and its jobs (registered on the server first). @default false */
+    searchAttributes: z.boolean().optional(),
     /** On cancellation: let in-flight jobs finish (`wait`) or leave them (`abandon`). @default 'wait' */
     onCancel: z.enum(['wait', 'abandon']).optional(),
   })

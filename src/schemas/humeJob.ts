@@ -57,6 +57,8 @@ export const HumeJobInput = z
     /** Hume jobs to try when one ends FAILED (a new job each time). @default 3 */
     maxJobAttempts: z.number().int().min(1).max(20).optional(),
     polling: PollingOptions.optional(),
+    /** Set the HumeJobIds search attribute (registered on the server first). @default false */
+    searchAttributes: z.boolean().optional(),
   })
   .superRefine((input, ctx) => {
     const inline = (input.texts?.length ?? 0) + (input.urls?.length ?? 0) + (input.files?.length ?? 0);

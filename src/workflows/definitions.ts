@@ -2,9 +2,20 @@
  * Every message of our workflows, shared by workflow code, the webhook receiver, client helpers
  * and tests. Only workflow-safe imports here: this module is bundled into the sandbox.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type { HumeJobInput, HumeJobResult, StoredResults, SourceSummary, LocalFile } from '../schemas/humeJob.js';
+
+/**
+ * Search attributes set when a run asks for them (`searchAttributes: true`); they must be
+ * registered on the server first (`temporal operator search-attribute create`, or the dev
+ * server's `--search-attribute`), which is why they are opt-in. Memo needs no registration and
+ * is always set.
+ */
+export const HUME_RUN_ID = defineSearchAttributeKey('HumeRunId', SearchAttributeType.KEYWORD);
+export const HUME_JOB_IDS = defineSearchAttributeKey('HumeJobIds', SearchAttributeType.KEYWORD_LIST);
+export const SEARCH_ATTRIBUTES = { HumeRunId: 'Keyword', HumeJobIds: 'KeywordList' } as const;
 
 /** Task queue used when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'temporal-hume';

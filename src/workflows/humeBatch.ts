@@ -15,12 +15,14 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HumeActivities } from '../activities/index.js';
 import {
   batchFinishedSignal,
   type BatchRange,
+  HUME_RUN_ID,
   type HumeBatchInput,
   type HumeBatchResult,
   pauseUpdate,
@@ -87,6 +89,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     },
   );
 
+  if (!carried && input.searchAttributes) upsertSearchAttributes([{ key: HUME_RUN_ID, value: runFolderOf(input).runId }]);
   tracker ??= new RunTracker({ ...(await plan(input)), ...early });
   const run = tracker;
   const carry = run.carry;
@@ -166,8 +169,10 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
           artifacts: carry.settings.artifacts,
           maxJobAttempts: carry.settings.maxJobAttempts,
           polling: carry.settings.polling,
+          searchAttributes: carry.settings.searchAttributes,
         },
       ],
+      ...(carry.settings.searchAttributes ? { typedSearchAttributes: [{ key: HUME_RUN_ID, value: carry.runId }] } : {}),
       // Children outlive this run (continue-as-new) and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { runId: carry.runId, batch: range.index, items: range.items },
@@ -241,8 +246,8 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
 }
 
 function pickSettings(s: RunSettings): RunSettings {
-  const { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel } = s;
-  return { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel };
+  const { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel, searchAttributes } = s;
+  return { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel, searchAttributes };
 }
 
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);

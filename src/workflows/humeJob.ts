@@ -12,6 +12,7 @@ import {
   proxyActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HumeActivities } from '../activities/index.js';
@@ -19,6 +20,7 @@ import type { JobSnapshot } from '../activities/poll.js';
 import {
   type BatchFinished,
   batchFinishedSignal,
+  HUME_JOB_IDS,
   type HumeJobInput,
   type HumeJobResult,
   type HumeJobStatus,
@@ -64,6 +66,7 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
       status.jobIds.push(submitted.jobId);
       // Findable in the Temporal UI by Hume job id.
       upsertMemo({ humeJobIds: status.jobIds });
+      if (input.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...status.jobIds] }]);
       status.phase = 'waiting';
 
       const final = await waitUntilFinished(submitted.jobId, submitted.callbacks);

@@ -14,7 +14,7 @@ export interface InFlightBatch {
 /** The run's settings: the input's, or for a redrive the original run's. */
 export type RunSettings = Pick<
   HumeBatchInput,
-  'config' | 'artifacts' | 'maxJobAttempts' | 'polling' | 'allowedRoot' | 'maxFailedItemsPercent' | 'onCancel'
+  'config' | 'artifacts' | 'maxJobAttempts' | 'polling' | 'allowedRoot' | 'maxFailedItemsPercent' | 'onCancel' | 'searchAttributes'
 >;
 
 /** Everything carried to the next run. Plain data: it travels as the continue-as-new argument. */

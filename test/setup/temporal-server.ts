@@ -4,6 +4,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../src/devserver/index.js';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,7 +13,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const server = await startDevServer({ headless: true });
+  const server = await startDevServer({ headless: true, searchAttributes: SEARCH_ATTRIBUTES });
   project.provide('temporalAddress', server.address);
   return () => server.stop();
 }

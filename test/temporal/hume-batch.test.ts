@@ -200,6 +200,22 @@ describe('humeBatch', () => {
     expect(result).toEqual({ completed: 2, failed: 0 });
   });
 
+  it('is findable in Temporal by run id and Hume job id when it asks for search attributes', async () => {
+    const runId = uniqueId('findable');
+    const run = await start({ items: [{ text: 'one' }, { text: 'two' }], limits: { maxTextsPerJob: 1 }, searchAttributes: true }, runId);
+    await run.result();
+    const found = async (query: string) => {
+      const ids: string[] = [];
+      for await (const execution of stack.temporal.client.workflow.list({ query })) ids.push(execution.workflowId);
+      return ids.sort();
+    };
+    const workflowId = run.workflow.workflowId;
+    await expect.poll(() => found(`HumeRunId = "${runId}"`)).toEqual([workflowId, `${workflowId}/batch-0`, `${workflowId}/batch-1`].sort());
+    const child = await stack.temporal.client.workflow.getHandle(`${workflowId}/batch-1`).describe();
+    const [jobId] = child.memo?.humeJobIds as string[];
+    await expect.poll(() => found(`HumeJobIds = "${jobId}"`)).toEqual([`${workflowId}/batch-1`]);
+  });
+
   it('can be found again by run id', async () => {
     const runId = uniqueId('found');
     await (await start({ items: [{ text: 'find me' }] }, runId)).result();
