@@ -5,7 +5,7 @@ import type { RunProgress } from '../workflows/definitions.js';
 import { CliError, EXIT } from './errors.js';
 import { printJson } from './output.js';
 import { describeProgress } from './progress.js';
-import { type FoundRun, runIdCommand, withRun } from './temporal.js';
+import { type FoundRun, runIdCommand, type RunIdFlags, withRun } from './temporal.js';
 
 function mustBeRunning(found: FoundRun, verb: string): void {
   if (found.status !== 'RUNNING') {
@@ -15,7 +15,7 @@ function mustBeRunning(found: FoundRun, verb: string): void {
 
 /** An update that answers with the run's progress, printed as a line or as JSON. */
 function updateCommand(name: 'pause' | 'resume', description: string, update: (run: RunHandle) => Promise<RunProgress>): Command {
-  return runIdCommand(name, description).action(async (runId: string, flags: { json?: boolean }) => {
+  return runIdCommand(name, description).action(async (runId: string, flags: RunIdFlags) => {
     await withRun(runId, flags, async (found) => {
       mustBeRunning(found, name);
       const progress = await update(found.run);
@@ -34,7 +34,7 @@ export function cancelCommand(): Command {
   return runIdCommand(
     'cancel',
     'cancel a run: no new jobs; jobs in flight finish or are abandoned (as the run was started with --on-cancel), then the results folder is written',
-  ).action(async (runId: string, flags: { json?: boolean }) => {
+  ).action(async (runId: string, flags: RunIdFlags) => {
     await withRun(runId, flags, async (found) => {
       mustBeRunning(found, 'cancel');
       await found.run.cancel();

@@ -16,7 +16,8 @@ import { serveFolder } from '../demo/serve-folder.js';
 import { startHumeEmulator } from '../emulator/index.js';
 import { startReceiver } from '../webhook/receiver.js';
 import { createHumeWorker } from '../worker.js';
-import { type HumeBatchResult, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { printRows, resultRows } from './output.js';
 import { createProgressView } from './progress.js';
 import { untilSignal } from './signals.js';
 
@@ -104,7 +105,8 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
       log(`\n${outcome.signal}: stopping; the run's folder so far is in ${join(outDir, runId)}`);
       return undefined;
     }
-    printSummary(outcome.r);
+    process.stdout.write('\n');
+    printRows(resultRows(outcome.r));
     return outcome.r;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -124,21 +126,4 @@ async function writeDemoManifest(path: string, mediaUrl: string): Promise<string
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${out.join('\n')}\n`);
   return path;
-}
-
-function printSummary(result: HumeBatchResult): void {
-  const { summary } = result;
-  const rows: Array<[string, string]> = [
-    ['run', result.runId],
-    ['state', result.state],
-    ['items completed', String(summary.items.completed)],
-    ['items failed', String(summary.items.failed)],
-    ['items invalid', String(summary.items.invalid)],
-    ['Hume jobs', `${summary.jobs.completed} completed, ${summary.jobs.failed} failed`],
-    ['per-file errors', String(summary.fileErrors)],
-    ...Object.entries(summary.csv).map(([model, count]): [string, string] => [`csv/${model}.csv`, `${count} rows`]),
-    ['results', result.runDir],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
 }

@@ -59,7 +59,7 @@ async function readInvalid(path: string): Promise<InvalidLine[]> {
   return lines;
 }
 
-export const describeInvalidLine = (l: InvalidLine) => `line ${l.line}: ${l.field}: ${l.rule} (${l.value})`;
+export const describeInvalidLine = (l: InvalidLine) => `line ${l.line}: ${l.field}: ${l.rule} (${JSON.stringify(l.value)})`;
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

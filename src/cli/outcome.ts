@@ -2,11 +2,10 @@
  * Where a run stands, from Temporal alone: still running (with its progress), ended with a results
  * folder, or ended without one. `status` and `results` both print from this.
  */
-import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { RunHandle } from '../client.js';
-import type { HumeBatchInput, HumeBatchResult, RunProgress } from '../workflows/definitions.js';
+import type { HumeBatchResult, RunProgress } from '../workflows/definitions.js';
 import { CliError, EXIT, rootFailure } from './errors.js';
 import type { FoundRun, TemporalSession } from './temporal.js';
 
@@ -24,25 +23,27 @@ const QUERY_TIMEOUT_MS = 10_000;
 
 export async function runOutcome(session: TemporalSession, found: FoundRun): Promise<RunOutcome> {
   const { run, status } = found;
-  if (status === 'RUNNING') {
-    const progress = await session.client
-      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => run.progress())
-      .catch((err: unknown) => {
-        throw new CliError(
-          `run ${found.workflowId} is running, but no worker answered its progress query (is a worker polling task queue ${found.taskQueue}?)`,
-          EXIT.failed,
-          { cause: err },
-        );
-      });
-    return { kind: 'running', progress };
-  }
-  if (status === 'CANCELLED') return { kind: 'cancelled', runDir: await runDirFromInput(session, found.workflowId) };
+  if (status === 'RUNNING') return { kind: 'running', progress: await queryProgress(session, found) };
+  // A cancelled run returns no result: its folder comes from its progress.
+  if (status === 'CANCELLED') return { kind: 'cancelled', runDir: (await queryProgress(session, found)).runDir };
   if (status !== 'COMPLETED' && status !== 'FAILED') return { kind: 'failed', error: `the workflow was ${status.toLowerCase().replace('_', ' ')}` };
   try {
     return { kind: 'ended', result: await runResult(run) };
   } catch (err) {
     if (err instanceof WorkflowFailedError) return { kind: 'failed', error: rootFailure(err).message };
     throw err;
+  }
+}
+
+async function queryProgress(session: TemporalSession, found: FoundRun): Promise<RunProgress> {
+  try {
+    return await session.client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => found.run.progress());
+  } catch (err) {
+    throw new CliError(
+      `no worker answered the progress query of run ${found.workflowId} (is a worker polling task queue ${found.taskQueue}?)`,
+      EXIT.failed,
+      { cause: err },
+    );
   }
 }
 
@@ -56,17 +57,4 @@ export async function runResult(run: RunHandle): Promise<HumeBatchResult> {
     }
     throw err;
   }
-}
-
-/** `<outDir>/<runId>`, from the input of the run's latest execution (the first event of its history). */
-async function runDirFromInput(session: TemporalSession, workflowId: string): Promise<string> {
-  const { history } = await session.client.workflowService.getWorkflowExecutionHistory({
-    namespace: session.namespace,
-    execution: { workflowId },
-    maximumPageSize: 1,
-  });
-  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new CliError(`run ${workflowId}: its input is not in its history`, EXIT.failed);
-  const input = defaultPayloadConverter.fromPayload<HumeBatchInput>(payload);
-  return join(input.outDir, input.runId ?? workflowId);
 }

@@ -13,7 +13,7 @@ import { CliError, EXIT } from './errors.js';
 import { runOutcome } from './outcome.js';
 import { printJson, printRows, resultRows, type Row } from './output.js';
 import { outcomeRows } from './status.js';
-import { runIdCommand, withRun } from './temporal.js';
+import { runIdCommand, type RunIdFlags, withRun } from './temporal.js';
 
 type SummaryFile = ReturnType<typeof summaryJson>;
 
@@ -21,7 +21,7 @@ const FAILURES_SHOWN = 10;
 
 export function resultsCommand(): Command {
   return runIdCommand('results', "where a finished run's results are: its folder, summary.json, and each CSV with its row count").action(
-    async (runId: string, flags: { json?: boolean }) => {
+    async (runId: string, flags: RunIdFlags) => {
       await withRun(runId, flags, async (found, session) => {
         const outcome = await runOutcome(session, found);
         if (outcome.kind === 'running') {

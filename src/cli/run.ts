@@ -19,7 +19,7 @@ import { printJson, printRows, resultRows } from './output.js';
 import { preflightHume } from './preflight.js';
 import { createProgressView } from './progress.js';
 import { untilSignal } from './signals.js';
-import { addTemporalOptions, connectTemporal, type TemporalFlags } from './temporal.js';
+import { addTemporalOptions, connectTemporal, type TemporalFlags, type TemporalSession } from './temporal.js';
 
 interface RunFlags extends TemporalFlags {
   models?: string;
@@ -89,17 +89,7 @@ export function runCommand(): Command {
           },
           { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE },
         );
-        const started = { runId, workflowId: run.workflow.workflowId };
-        if (!flags.wait) {
-          if (flags.json) printJson(started);
-          else printRows([['run', runId], ['workflow', started.workflowId]]);
-          return;
-        }
-        if (!flags.json) process.stderr.write(`run ${runId} started (workflow ${started.workflowId} in ${session.namespace} on ${session.address})\n`);
-        const result = await follow(run, runId, !!flags.json);
-        if (flags.json) printJson({ workflowId: started.workflowId, ...result });
-        else printRows(resultRows(result));
-        if (result.state !== 'completed') process.exitCode = EXIT.failed;
+        await followStarted(run, runId, flags, session);
       } finally {
         await session.close();
       }
@@ -122,6 +112,21 @@ async function checkManifest(manifest: string, format: ManifestFormat | undefine
     }
   }
   return path;
+}
+
+/** After a start: prints the ids and returns (`--no-wait`), or follows the run and prints its results. */
+export async function followStarted(run: RunHandle, runId: string, flags: { wait: boolean; json?: boolean }, session: TemporalSession): Promise<void> {
+  const started = { runId, workflowId: run.workflow.workflowId };
+  if (!flags.wait) {
+    if (flags.json) printJson(started);
+    else printRows([['run', runId], ['workflow', started.workflowId]]);
+    return;
+  }
+  if (!flags.json) process.stderr.write(`run ${runId} started (workflow ${started.workflowId} in ${session.namespace} on ${session.address})\n`);
+  const result = await follow(run, runId, !!flags.json);
+  if (flags.json) printJson({ workflowId: started.workflowId, ...result });
+  else printRows(resultRows(result));
+  if (result.state !== 'completed') process.exitCode = EXIT.failed;
 }
 
 /** Shows progress until the run ends; Ctrl-C stops watching, never the run. */

@@ -4,13 +4,13 @@ import type { RunProgress } from '../workflows/definitions.js';
 import { runOutcome, type RunOutcome } from './outcome.js';
 import { printJson, printRows, resultRows, type Row } from './output.js';
 import { formatDuration } from './progress.js';
-import { runIdCommand, withRun } from './temporal.js';
+import { runIdCommand, type RunIdFlags, withRun } from './temporal.js';
 
 const FAILURES_SHOWN = 5;
 
 export function statusCommand(): Command {
   return runIdCommand('status', "a run's state: progress while it runs, its results once it has ended").action(
-    async (runId: string, flags: { json?: boolean }) => {
+    async (runId: string, flags: RunIdFlags) => {
       await withRun(runId, flags, async (found, session) => {
         const outcome = await runOutcome(session, found);
         if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome });
@@ -38,6 +38,7 @@ function progressRows(p: RunProgress): Row[] {
   return [
     ['run', p.runId],
     ['state', p.state],
+    ['folder', p.runDir],
     ['items', `${items.completed + items.failed}/${items.valid} done (${items.failed} failed, ${items.inFlight} in flight, ${items.invalid} invalid)`],
     ['jobs', `${jobs.completed} completed, ${jobs.failed} failed, ${jobs.inFlight} in flight, ${jobs.pending} pending of ${jobs.planned}`],
     ['Hume jobs created', `${p.humeJobsCreated} (${p.resubmissions} resubmissions)`],

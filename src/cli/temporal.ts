@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import { getRun, type RunHandle } from '../client.js';
+import { dataConverterFromEnv } from '../codec/env.js';
 import { loadTemporalConnectConfig } from '../config.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -33,13 +34,15 @@ export async function connectTemporal(flags: TemporalFlags, env: NodeJS.ProcessE
   const config = loadTemporalConnectConfig(env);
   const address = flags.address ?? config.connectionOptions.address;
   const namespace = flags.namespace ?? config.namespace;
+  // The workers' payload encryption, when configured: without it inputs, results and progress are unreadable.
+  const dataConverter = dataConverterFromEnv(env);
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: CONNECT_TIMEOUT });
   } catch (err) {
     throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message})`, EXIT.failed, { cause: err });
   }
-  return { client: new Client({ connection, namespace }), address, namespace, close: () => connection.close() };
+  return { client: new Client({ connection, namespace, dataConverter }), address, namespace, close: () => connection.close() };
 }
 
 export interface FoundRun {
@@ -69,6 +72,10 @@ export async function withRun<T>(
   } finally {
     await session.close();
   }
+}
+
+export interface RunIdFlags extends TemporalFlags {
+  json?: boolean;
 }
 
 /** `<run-id>` plus the connection flags and `--json`, as every command on an existing run takes them. */

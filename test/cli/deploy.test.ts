@@ -1,0 +1,100 @@
+/**
+ * Dockerfile and docker-compose.yml, checked by structure (Docker does not run here): the services
+ * and how they connect, secrets only from the environment, and an image that runs our commands.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const read = (file: string) => readFileSync(`${root}${file}`, 'utf8');
+
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string | number>;
+  ports?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const { services } = compose;
+const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}));
+
+describe('docker-compose.yml', () => {
+  it('runs Temporal on PostgreSQL with its UI, plus our worker and webhook receiver', () => {
+    expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-ui', 'webhook', 'worker']);
+    const { postgresql, temporal, 'temporal-ui': ui } = services as Record<string, Service>;
+    expect(postgresql?.image).toMatch(/^postgres:/);
+    expect(postgresql?.healthcheck?.test.join(' ')).toContain('pg_isready');
+    expect(temporal?.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(temporal?.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    expect(temporal?.ports).toContain('7233:7233');
+    expect(ui?.image).toMatch(/^temporalio\/ui:/);
+    expect(ui?.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(ui?.ports).toContain('8080:8080');
+  });
+
+  it('builds worker and webhook from the Dockerfile, running commands the CLI has, against the temporal service', () => {
+    const commands = buildProgram().commands.map((c) => c.name());
+    for (const name of ['worker', 'webhook']) {
+      const service = services[name];
+      expect(service?.build, name).toBe('.');
+      expect(service?.command, name).toEqual([name]);
+      expect(commands).toContain(name);
+      expect(dependsOn(service ?? {}), name).toContain('temporal');
+      expect(service?.environment?.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
+    }
+    expect(services.worker?.environment).toMatchObject({ HUME_API_KEY: expect.stringMatching(/^\$\{HUME_API_KEY:\?/) });
+    expect(services.worker?.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+  });
+
+  it('exposes the receiver on the port it listens on, with a health check on /healthz', () => {
+    const env = services.webhook?.environment ?? {};
+    expect(env.HUME_WEBHOOK_HOST).toBe('0.0.0.0');
+    const port = String(env.HUME_WEBHOOK_PORT);
+    expect(services.webhook?.ports).toContain(`${port}:${port}`);
+    expect(services.webhook?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${port}/healthz`);
+  });
+
+  it('takes every key and secret from the environment, never a literal', () => {
+    const sensitive = Object.values(services).flatMap((s) =>
+      Object.entries(s.environment ?? {}).filter(([name]) => /KEY|SECRET/.test(name)),
+    );
+    expect(sensitive.length).toBeGreaterThanOrEqual(5);
+    for (const [name, value] of sensitive) expect(String(value), name).toMatch(new RegExp(`^\\$\\{${name}(:[-?].*)?\\}$`));
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('builds dist/ with the full dependencies and runs it on production ones, as temporal-hume worker by default', () => {
+    expect(dockerfile.match(/^FROM node:20-slim/gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^RUN npm ci --no-audit/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["temporal-hume"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["worker"\]$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it('copies files that exist, and the build script compiles what the image copies', () => {
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/temporal-hume.js', 'src/cli.ts']) {
+      expect(existsSync(`${root}${file}`), file).toBe(true);
+    }
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.bin['temporal-hume']).toBe('bin/temporal-hume.js');
+    // bin/ prefers the built CLI, so the image never compiles TypeScript at start.
+    expect(read('bin/temporal-hume.js')).toContain("'../dist/cli.js'");
+    const ignored = read('.dockerignore').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.env']));
+  });
+});

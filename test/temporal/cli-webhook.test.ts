@@ -1,0 +1,37 @@
+/**
+ * `temporal-hume webhook`: the receiver alone, through the real bin. It prints `listening on`,
+ * answers /healthz, logs JSON lines without the token of a callback URL, and stops on SIGTERM.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { cleanEnv, expectOneLine } from '../cli/helpers.js';
+import { runCli, spawnCli, waitForLine } from '../helpers/spawn.js';
+
+const SECRET = 'webhook-secret-for-the-cli-test-3c9d';
+
+describe('temporal-hume webhook', () => {
+  it('listens, answers /healthz, keeps tokens out of its logs, and exits 0 on SIGTERM', async () => {
+    const env = cleanEnv({ TEMPORAL_ADDRESS: inject('temporalAddress'), HUME_WEBHOOK_SECRET: SECRET, HUME_WEBHOOK_PORT: '0' });
+    const child = spawnCli(['webhook'], env);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const [, url] = await waitForLine(child, /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m, 30_000);
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+      const forged = await fetch(`${url}/hume/callback/hume-run-x?token=${SECRET}-forged-token`, { method: 'POST', body: '{}' });
+      expect(forged.status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const logs = stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; req?: { url: string } });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['webhook receiver ready', 'webhook receiver stopping']));
+    expect(logs.find((l) => l.req?.url.startsWith('/hume/callback/'))?.req?.url).toBe('/hume/callback/hume-run-x?token=[redacted]');
+    expect(stderr).not.toContain(SECRET);
+  });
+
+  it('refuses to start without HUME_WEBHOOK_SECRET (2)', async () => {
+    const result = await runCli(['webhook'], cleanEnv({ TEMPORAL_ADDRESS: inject('temporalAddress') }));
+    expectOneLine(result, 2, /HUME_WEBHOOK_SECRET is not set/);
+  });
+});
