@@ -23,6 +23,8 @@ export const HumeEnv = z.object({
   HUME_WEBHOOK_SECRET_PREVIOUS: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   HUME_WEBHOOK_HOST: z.string().default('127.0.0.1'),
   HUME_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** `off` when a separate `temporal-hume webhook` service receives callbacks: the worker only signs URLs. */
+  HUME_WEBHOOK_RECEIVER: z.enum(['on', 'off']).default('on'),
 });
 export type HumeEnv = z.infer<typeof HumeEnv>;
 

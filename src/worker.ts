@@ -52,7 +52,10 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
  * Runs a worker (and the receiver, when HUME_CALLBACK_BASE_URL is set) from the environment until
  * SIGINT/SIGTERM, then shuts down gracefully: in-flight activities finish or are handed back.
  */
-export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log = (m: string) => process.stderr.write(`${m}\n`)) {
+export async function runWorkerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (message: string) => void = (m) => void process.stderr.write(`${m}\n`),
+) {
   const config = loadHumeEnv(env);
   if (!config.HUME_API_KEY) throw new Error('HUME_API_KEY is not set: the worker needs it to call Hume');
   const dataConverter = dataConverterFromEnv(env);
@@ -64,7 +67,7 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
   let clientConnection: Connection | undefined;
   try {
     // The receiver first: a busy port fails fast, before a worker holds the connection.
-    if (callbacks) {
+    if (callbacks && config.HUME_WEBHOOK_RECEIVER === 'on') {
       clientConnection = await Connection.connect(connectionOptions);
       receiver = await startReceiver({
         client: new Client({ connection: clientConnection, namespace, dataConverter }),
@@ -74,7 +77,7 @@ export async function runWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
       });
       log(`webhook receiver listening on ${receiver.url} (public: ${callbacks.baseUrl})`);
     } else {
-      log('no HUME_CALLBACK_BASE_URL: jobs are polled');
+      log(callbacks ? `callbacks go to ${callbacks.baseUrl} (received by a separate webhook service)` : 'no HUME_CALLBACK_BASE_URL: jobs are polled');
     }
     const worker = await createHumeWorker({
       connection,

@@ -1,13 +1,25 @@
 /** `temporal-hume worker`: the standalone worker (+ webhook receiver when callbacks are configured). */
+import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
+import { createLogger } from '../logging.js';
 import { runWorkerFromEnv } from '../worker.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
     .description(
-      'run a worker for humeJob/humeBatch, configured by the environment (HUME_API_KEY, HUME_BASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HUME_CALLBACK_BASE_URL, HUME_WEBHOOK_SECRET, …); stops gracefully on SIGINT/SIGTERM',
+      'run a worker for humeJob/humeBatch, configured by the environment (HUME_API_KEY, HUME_BASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HUME_CALLBACK_BASE_URL, HUME_WEBHOOK_SECRET, …); JSON logs on stderr; stops gracefully on SIGINT/SIGTERM',
     )
     .action(async () => {
-      await runWorkerFromEnv();
+      const logger = createLogger();
+      // The SDK's own logs go through the same scrubbed JSON logger.
+      const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+        TRACE: 'trace',
+        DEBUG: 'debug',
+        INFO: 'info',
+        WARN: 'warn',
+        ERROR: 'error',
+      };
+      Runtime.install({ logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)) });
+      await runWorkerFromEnv(process.env, (message) => logger.info(message));
     });
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadHumeEnv, loadTemporalConnectConfig, webhookSecrets } from '../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('has defaults for everything but the secrets', () => {
+    expect(loadHumeEnv({})).toMatchObject({
+      HUME_BASE_URL: 'https://api.hume.ai',
+      TEMPORAL_TASK_QUEUE: 'temporal-hume',
+      HUME_WEBHOOK_HOST: '127.0.0.1',
+      HUME_WEBHOOK_PORT: 8787,
+      HUME_WEBHOOK_RECEIVER: 'on',
+    });
+    expect(loadTemporalConnectConfig({})).toMatchObject({ connectionOptions: { address: 'localhost:7233' }, namespace: 'default' });
+  });
+
+  it('reads Temporal settings the way Temporal tools do', () => {
+    expect(loadTemporalConnectConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'research' })).toMatchObject({
+      connectionOptions: { address: 'temporal:7233' },
+      namespace: 'research',
+    });
+  });
+
+  it('refuses bad values, naming the variable', () => {
+    expect(() => loadHumeEnv({ HUME_BASE_URL: 'ftp://x' })).toThrow(/HUME_BASE_URL/);
+    expect(() => loadHumeEnv({ HUME_WEBHOOK_SECRET: 'short' })).toThrow(/HUME_WEBHOOK_SECRET: must be at least 16 characters/);
+    expect(() => loadHumeEnv({ HUME_WEBHOOK_RECEIVER: 'maybe' })).toThrow(/HUME_WEBHOOK_RECEIVER/);
+    expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(ConfigError);
+    expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(/HUME_WEBHOOK_SECRET is not/);
+  });
+
+  it('accepts the previous webhook secret during a rotation, current first', () => {
+    const config = loadHumeEnv({ HUME_WEBHOOK_SECRET: 'the-new-secret-0123', HUME_WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123' });
+    expect(webhookSecrets(config)).toEqual(['the-new-secret-0123', 'the-old-secret-0123']);
+  });
+});
