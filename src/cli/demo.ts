@@ -7,6 +7,7 @@ import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
@@ -17,6 +18,7 @@ import { startHumeEmulator } from '../emulator/index.js';
 import { startReceiver } from '../webhook/receiver.js';
 import { createHumeWorker } from '../worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { EXIT } from './errors.js';
 import { printRows, resultRows } from './output.js';
 import { createProgressView } from './progress.js';
 import { untilSignal } from './signals.js';
@@ -37,12 +39,14 @@ export function demoCommand(): Command {
     .option('--texts-per-job <n>', 'texts per Hume job (Hume allows 100)', (v) => Number(v), 25)
     .action(async (opts: { out: string; textsPerJob: number }) => {
       const result = await runDemo({ out: opts.out, textsPerJob: opts.textsPerJob });
-      if (result && result.state !== 'completed') process.exitCode = 1;
+      if (!result) process.exitCode = EXIT.interrupted;
+      else if (result.state !== 'completed') process.exitCode = EXIT.failed;
     });
 }
 
 export async function runDemo(options: DemoOptions, log = (m: string) => process.stderr.write(`${m}\n`)) {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Ctrl-C is ours to handle: stop following, then shut the worker and servers down in order.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const cleanups: Array<() => Promise<unknown>> = [];
   const interrupted = untilSignal();
   try {
@@ -94,17 +98,26 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
     );
     log(`run ${runId} started (workflow ${run.workflow.workflowId})`);
     const view = createProgressView();
+    // Calls still waiting on Temporal when Ctrl-C comes are aborted before the connection closes.
+    const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // one listener per progress call in flight
+    const call = <T>(fn: () => Promise<T>) => connection.withAbortSignal(abort.signal, fn);
     const timer = setInterval(() => {
-      run.progress().then((p) => view.update(p), () => undefined);
+      call(() => run.progress()).then((p) => view.update(p), () => undefined);
     }, 250);
-    const outcome = await Promise.race([run.result().then((r) => ({ r })), interrupted.then((signal) => ({ signal }))]);
+    const outcome = await Promise.race([
+      call(() => run.result()).then((r) => ({ r })),
+      interrupted.then((signal) => ({ signal })),
+    ]);
     clearInterval(timer);
-    view.update(await run.progress());
-    view.stop();
     if ('signal' in outcome) {
+      abort.abort();
+      view.stop();
       log(`\n${outcome.signal}: stopping; the run's folder so far is in ${join(outDir, runId)}`);
       return undefined;
     }
+    view.update(await run.progress());
+    view.stop();
     process.stdout.write('\n');
     printRows(resultRows(outcome.r));
     return outcome.r;
