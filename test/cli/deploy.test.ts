@@ -1,8 +1,12 @@
 /**
- * Dockerfile and docker-compose.yml, checked by structure (Docker does not run here): the services
- * and how they connect, secrets only from the environment, and an image that runs our commands.
+ * Dockerfile and docker-compose.yml (no Docker engine runs here): the compose file is loaded and
+ * validated the way `docker compose config` does, by compose-go, the library Docker Compose uses;
+ * then checked by structure: services and how they connect, secrets only from the environment,
+ * and an image that runs our commands.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +29,26 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as { services
 const { services } = compose;
 const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}));
 
+/** `docker compose config`, as compose-go runs it: schema validation and variable interpolation. */
+function composeConfig(env: NodeJS.ProcessEnv) {
+  return promisify(execFile)('go', ['run', '.', `${root}docker-compose.yml`], {
+    cwd: `${root}tools/compose-check`,
+    env: { ...process.env, HUME_API_KEY: '', HUME_WEBHOOK_SECRET: '', ...env },
+  });
+}
+
 describe('docker-compose.yml', () => {
+  it('is a valid compose file, as docker compose config loads it', async () => {
+    const { stdout } = await composeConfig({ HUME_API_KEY: 'some-key', HUME_WEBHOOK_SECRET: 'some-webhook-secret-0123' });
+    expect(stdout.trim()).toBe('[postgresql temporal temporal-ui webhook worker]');
+  }, 300_000);
+
+  it('refuses to start without the secrets, naming them', async () => {
+    const refused = await composeConfig({}).catch((err: { stderr: string }) => err);
+    expect((refused as { stderr: string }).stderr).toMatch(/required variable HUME_API_KEY is missing a value/);
+    expect((refused as { stderr: string }).stderr).toMatch(/required variable HUME_WEBHOOK_SECRET is missing a value/);
+  }, 300_000);
+
   it('runs Temporal on PostgreSQL with its UI, plus our worker and webhook receiver', () => {
     expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-ui', 'webhook', 'worker']);
     const { postgresql, temporal, 'temporal-ui': ui } = services as Record<string, Service>;
