@@ -13,16 +13,15 @@ export interface JobSnapshot {
 export function createCheckJob(hume: HumeClient) {
   return async function humeCheckJob({ jobId }: { jobId: string }): Promise<JobSnapshot> {
     const { state } = await humeCall(() => hume.getJob(jobId));
-    const field = (name: string) => {
-      const value = (state as Record<string, unknown>)[name];
-      return typeof value === 'number' || typeof value === 'string' ? value : undefined;
-    };
+    // Every state variant is loose: read the fields a status may carry without trusting their presence.
+    const fields = state as { message?: unknown; created_timestamp_ms?: unknown; started_timestamp_ms?: unknown; ended_timestamp_ms?: unknown };
+    const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
     return {
       status: state.status,
-      message: field('message') as string | undefined,
-      createdMs: field('created_timestamp_ms') as number | undefined,
-      startedMs: field('started_timestamp_ms') as number | undefined,
-      endedMs: field('ended_timestamp_ms') as number | undefined,
+      ...(typeof fields.message === 'string' ? { message: fields.message } : {}),
+      createdMs: number(fields.created_timestamp_ms),
+      startedMs: number(fields.started_timestamp_ms),
+      endedMs: number(fields.ended_timestamp_ms),
     };
   };
 }
