@@ -2,10 +2,17 @@
  * Every timer and background task of an emulator goes through one `Timers`, so `close()` can
  * cancel them all and leave no handle behind.
  */
+import { setMaxListeners } from 'node:events';
+
 export class Timers {
   readonly #handles = new Set<NodeJS.Timeout>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #controller = new AbortController();
+
+  constructor() {
+    // Every pending sleep and request listens on this one signal: thousands at a time are normal.
+    setMaxListeners(0, this.#controller.signal);
+  }
 
   /** Aborted on close: pass it to requests so they stop too. */
   get signal(): AbortSignal {

@@ -109,10 +109,19 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
         carry.continuedAsNew++;
         await continueAsNew<typeof humeBatch>(input, carry);
       }
+      // Every batch that fits starts in this one workflow task: a start per task would cost a
+      // round trip to the server each and the window would never fill.
+      const starting: Array<Promise<void>> = [];
       while (run.hasRoom && !shouldContinueAsNew()) {
-        await startNextBatch();
+        if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
+        const range = page.shift();
+        if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before batch ${carry.cursor}`);
+        const workflowId = `${info.workflowId}/batch-${range.index}`;
+        run.started(range.index, { workflowId, items: range.items });
         childrenThisRun++;
+        starting.push(startBatch(range, workflowId));
       }
+      await Promise.all(starting);
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
@@ -153,11 +162,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   if (cancellation) throw cancellation;
   return result;
 
-  async function startNextBatch(): Promise<void> {
-    if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
-    const range = page.shift();
-    if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before batch ${carry.cursor}`);
-    const workflowId = `${info.workflowId}/batch-${range.index}`;
+  async function startBatch(range: BatchRange, workflowId: string): Promise<void> {
     // Started outside the run's cancellation scope: cancelling the run must not cancel its jobs
     // (they finish and report, or are cancelled on purpose with onCancel: 'abandon').
     const child = await CancellationScope.nonCancellable(() => startChild(humeJob, {
@@ -179,7 +184,6 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     }));
     // Failures arrive as reports; the handle's own promise must not go unhandled.
     child.result().catch(() => undefined);
-    run.started(range.index, { workflowId, items: range.items });
   }
 
   async function drainAfterCancel(): Promise<void> {

@@ -1,0 +1,71 @@
+/**
+ * History cost of a finished run: events and encoded bytes of every `humeJob` child and of every
+ * run of the `humeBatch` parent (walked back through continue-as-new), shared out per job.
+ */
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { pool } from './pool.js';
+import { type Row, rowsOf } from './table.js';
+
+interface HistoryFigures {
+  /** Child events plus the parent's events divided by the jobs. */
+  eventsPerJob: number;
+  bytesPerJob: number;
+  childEventsPerJob: number;
+  parentEventsPerJob: number;
+  /** Events of each parent run, oldest first: every run but the last ended in continue-as-new. */
+  parentRunEvents: number[];
+}
+
+interface Size {
+  events: number;
+  bytes: number;
+}
+
+const TARGET_EVENTS_PER_JOB = 30;
+/** Histories fetched at once: enough to hide round trips, few enough to spare the dev server. */
+const FETCH_CONCURRENCY = 8;
+
+async function measureHistory(client: Client, workflowId: string, jobs: number): Promise<HistoryFigures> {
+  const parentRuns = await parentChain(client, workflowId);
+  const children = await pool(jobs, FETCH_CONCURRENCY, async (batch) =>
+    sizeOf(await client.workflow.getHandle(`${workflowId}/batch-${batch}`).fetchHistory()),
+  );
+  const sum = (sizes: Size[], key: keyof Size) => sizes.reduce((n, s) => n + s[key], 0);
+  const parentEvents = sum(parentRuns, 'events');
+  return {
+    eventsPerJob: (sum(children, 'events') + parentEvents) / jobs,
+    bytesPerJob: (sum(children, 'bytes') + sum(parentRuns, 'bytes')) / jobs,
+    childEventsPerJob: sum(children, 'events') / jobs,
+    parentEventsPerJob: parentEvents / jobs,
+    parentRunEvents: parentRuns.map((run) => run.events),
+  };
+}
+
+/** The parent's runs, oldest first: from the latest run back along `continuedExecutionRunId`. */
+async function parentChain(client: Client, workflowId: string): Promise<Size[]> {
+  const runs: Size[] = [];
+  let runId: string | undefined;
+  do {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.unshift(sizeOf(history));
+    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  } while (runId);
+  return runs;
+}
+
+function sizeOf(history: proto.temporal.api.history.v1.IHistory): Size {
+  return { events: history.events?.length ?? 0, bytes: proto.temporal.api.history.v1.History.encode(history).finish().byteLength };
+}
+
+/** The history figures of a finished run as table rows. */
+export async function historyRows(client: Client, workflowId: string, jobs: number, name: string): Promise<Row[]> {
+  const h = await measureHistory(client, workflowId, jobs);
+  const row = rowsOf('4 history', name);
+  return [
+    row('events per job (child + parent share)', h.eventsPerJob.toFixed(1), `<= ${TARGET_EVENTS_PER_JOB}`, h.eventsPerJob <= TARGET_EVENTS_PER_JOB),
+    row('events per job: child / parent share', `${h.childEventsPerJob.toFixed(1)} / ${h.parentEventsPerJob.toFixed(1)}`),
+    row('history bytes per job', `${(h.bytesPerJob / 1024).toFixed(1)} KiB`),
+    row('parent events per run (continue-as-new)', h.parentRunEvents.join(' -> ')),
+  ];
+}

@@ -1,0 +1,88 @@
+/**
+ * The bench's own Temporal side (no vitest): a local dev server, one workflow bundle, and our
+ * worker + webhook receiver started per run against that run's Hume-compatible server.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { startRun } from '../src/client.js';
+import { type DevServer, startDevServer } from '../src/devserver/index.js';
+import type { HumeEmulator } from '../src/emulator/index.js';
+import type { HumeBatchInput, HumeBatchResult } from '../src/workflows/definitions.js';
+import { startReceiver } from '../src/webhook/index.js';
+import { createHumeWorker, workflowsPath } from '../src/worker.js';
+
+const WEBHOOK_SECRET = 'bench-webhook-secret-4c1d9e07';
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+export interface BenchTemporal {
+  server: DevServer;
+  client: Client;
+  close(): Promise<void>;
+  /** Runs `input` through temporal-hume on `emulator`, with callbacks, and times it end to end. */
+  run(emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun>;
+}
+
+export interface OurRun {
+  /** From `startRun` until the summary is back (planning and finalizing included). */
+  makespanMs: number;
+  workflowId: string;
+  result: HumeBatchResult;
+}
+
+export async function startBenchTemporal(): Promise<BenchTemporal> {
+  // Worker logs go to stderr at WARN: stdout carries the table only.
+  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)) });
+  const server = await startDevServer({ headless: true });
+  const [connection, clientConnection, bundle] = await Promise.all([
+    NativeConnection.connect({ address: server.address }),
+    Connection.connect({ address: server.address }),
+    bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silent }),
+  ]);
+  const client = new Client({ connection: clientConnection });
+  return {
+    server,
+    client,
+    run: (emulator, input) => runOnFreshWorker({ connection, client, bundle }, emulator, input),
+    async close() {
+      await clientConnection.close();
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+interface WorkerDeps {
+  connection: NativeConnection;
+  client: Client;
+  bundle: WorkflowBundleWithSourceMap;
+}
+
+/** A worker is bound to one Hume base URL, so each run gets its own (on its own task queue). */
+async function runOnFreshWorker({ connection, client, bundle }: WorkerDeps, emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun> {
+  const receiver = await startReceiver({ client, secrets: [WEBHOOK_SECRET] });
+  const taskQueue = `bench-${randomUUID()}`;
+  try {
+    const worker = await createHumeWorker({
+      connection,
+      taskQueue,
+      hume: { apiKey: emulator.apiKey, baseUrl: emulator.url },
+      callbacks: { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] },
+      workerOptions: { workflowBundle: bundle },
+    });
+    return await worker.runUntil(async () => {
+      const started = performance.now();
+      const handle = await startRun(client, input, { taskQueue });
+      const result = await handle.result();
+      return { makespanMs: performance.now() - started, workflowId: handle.workflow.workflowId, result };
+    });
+  } finally {
+    await receiver.close();
+  }
+}

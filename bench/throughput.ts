@@ -1,0 +1,50 @@
+/**
+ * Benchmark 2: orchestration alone. Zero-latency, one-text jobs end to end on the local dev
+ * server, with the worker, the webhook receiver and the Hume-compatible server in this process;
+ * also the history those jobs leave (benchmark 4).
+ */
+import { join } from 'node:path';
+import { startHumeEmulator } from '../src/emulator/index.js';
+import type { Benchmark } from './context.js';
+import { historyRows } from './history.js';
+import { reviewText, writeTextManifest } from './manifest.js';
+import { rowsOf } from './table.js';
+import { cpuMsOf, mb, resetPeakRss, seconds, selfCpuMs, vm } from './proc.js';
+
+const TARGET_JOBS_PER_SECOND = 50;
+
+export const throughput: Benchmark = async (ctx) => {
+  const temporal = await ctx.temporal();
+  const jobs = ctx.config.throughputJobs;
+  const manifestPath = await writeTextManifest(join(ctx.workDir, 'throughput.jsonl'), jobs, reviewText);
+  const hume = await startHumeEmulator({ timing: { queuedMs: 0, processingMs: 0 } });
+  ctx.log(`throughput: ${jobs} jobs`);
+  resetPeakRss();
+  const cpuBefore = selfCpuMs();
+  const serverCpuBefore = cpuMsOf(temporal.server.pid);
+  const run = await temporal
+    .run(hume, {
+      runId: `throughput-${Date.now().toString(36)}`,
+      manifest: { path: manifestPath },
+      outDir: join(ctx.workDir, 'throughput'),
+      config: { models: { language: { granularity: 'sentence' } } },
+      limits: { maxTextsPerJob: 1 },
+    })
+    .finally(() => hume.close());
+  const cpuMs = selfCpuMs() - cpuBefore;
+  const serverCpuMs = cpuMsOf(temporal.server.pid) - serverCpuBefore;
+  const peakRss = vm('VmHWM');
+  const perSecond = jobs / (run.makespanMs / 1000);
+  const name = `${jobs.toLocaleString('en')} zero-latency jobs`;
+  const row = rowsOf('2 throughput', name);
+  return [
+    row('makespan', seconds(run.makespanMs)),
+    row('jobs completed per second', perSecond.toFixed(1), `>= ${TARGET_JOBS_PER_SECOND}`, perSecond >= TARGET_JOBS_PER_SECOND),
+    row('bench process CPU (worker+receiver+emulator)', `${seconds(cpuMs)} (${cores(cpuMs, run.makespanMs)} cores)`),
+    row('bench process peak RSS', mb(peakRss)),
+    row('Temporal dev server CPU', `${seconds(serverCpuMs)} (${cores(serverCpuMs, run.makespanMs)} cores)`),
+    ...(await historyRows(temporal.client, run.workflowId, jobs, name)),
+  ];
+};
+
+const cores = (cpuMs: number, wallMs: number): string => (cpuMs / wallMs).toFixed(2);
