@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -38,7 +39,10 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   heartbeatTimeout: '15 seconds',
   retry,
 });
-const { humeCheckJob, humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+const { humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+// One short GET: a local activity runs it inside the workflow task, one marker event instead of a
+// scheduled task's three plus a workflow task of its own.
+const { humeCheckJob } = proxyLocalActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
 
 export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
   const startedAt = Date.now();
