@@ -12,6 +12,16 @@ export { HUME_LIMITS } from './hume/limits.js';
 export { buildReceiver, startReceiver, type ReceiverOptions, type RunningReceiver } from './webhook/receiver.js';
 export { startDevServer, resolveTemporalCli, type DevServer, type DevServerOptions } from './devserver/index.js';
 export { loadHumeEnv, loadTemporalConnectConfig } from './config.js';
+export {
+  createEncryptionCodec,
+  dataConverterFromEnv,
+  codecKeysFromEnv,
+  buildCodecServer,
+  startCodecServer,
+  isEncrypted,
+  CodecKeyError,
+  PayloadDecryptionError,
+} from './codec/index.js';
 export type * from './workflows/definitions.js';
 export type { HumeJobInput, HumeJobResult } from './schemas/humeJob.js';
 export type { HumeBatchInput, ManifestItem } from './schemas/batch.js';

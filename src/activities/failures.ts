@@ -11,7 +11,8 @@ export function toActivityFailure(err: unknown): unknown {
     message: err.message,
     type: err.code,
     nonRetryable: !err.retryable,
-    nextRetryDelay: err.retryable ? err.retryAfterMs : undefined,
+    // `Retry-After: 0` means "now": a zero delay would end the retries instead.
+    nextRetryDelay: err.retryable && err.retryAfterMs ? err.retryAfterMs : undefined,
   });
 }
 

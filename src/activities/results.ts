@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
-import { type JobConfig, Predictions, type SourcePredictResult } from '../hume/schemas.js';
+import { type JobConfig, PredictionsOutline } from '../hume/schemas.js';
 import { mapSourcesToItems } from '../results/mapping.js';
 import { writeBatchOutcome } from '../results/outcome.js';
 import type { BatchSource, SourceSummary, StoredResults } from '../schemas/humeJob.js';
@@ -37,7 +37,7 @@ export function createFetchResults(hume: HumeClient) {
         ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, 'artifacts.zip'), { signal }))
         : undefined;
       // One job's predictions are bounded by Hume's per-job limits, so parsing them whole is fine.
-      const parsed = Predictions.parse(JSON.parse(await readFile(predictions.path, 'utf8')));
+      const parsed = PredictionsOutline.parse(JSON.parse(await readFile(predictions.path, 'utf8')));
       let batchItems: StoredResults['batchItems'];
       if (batch) {
         const items = mapSourcesToItems(parsed, await loadBatch(batch, config ?? {}));
@@ -63,7 +63,7 @@ export function createFetchResults(hume: HumeClient) {
   };
 }
 
-function sourceLabel(result: SourcePredictResult, textIndex: number): string {
+function sourceLabel(result: PredictionsOutline[number], textIndex: number): string {
   const source = result.source as Record<string, unknown>;
   if (source.type === 'url') return `url:${String(source.url)}`;
   if (source.type === 'file') return `file:${String(source.filename ?? source.md5sum)}`;
@@ -71,7 +71,7 @@ function sourceLabel(result: SourcePredictResult, textIndex: number): string {
   return String(source.type);
 }
 
-export function summarise(predictions: Predictions): Pick<StoredResults, 'sources' | 'fileErrors' | 'fileErrorCount'> {
+export function summarise(predictions: PredictionsOutline): Pick<StoredResults, 'sources' | 'fileErrors' | 'fileErrorCount'> {
   const sources: SourceSummary[] = [];
   const fileErrors: StoredResults['fileErrors'] = [];
   let fileErrorCount = 0;

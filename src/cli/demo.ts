@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { startRun } from '../client.js';
+import { dataConverterFromEnv } from '../codec/index.js';
 import { startDevServer } from '../devserver/index.js';
 import { serveFolder } from '../demo/serve-folder.js';
 import { startHumeEmulator } from '../emulator/index.js';
@@ -72,7 +73,8 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection });
+    const dataConverter = dataConverterFromEnv(process.env);
+    const client = new Client({ connection, dataConverter });
     const secret = randomBytes(24).toString('base64url');
     const receiver = await startReceiver({ client, secrets: [secret] });
     cleanups.push(() => receiver.close());
@@ -84,6 +86,7 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
       taskQueue,
       hume,
       callbacks: { baseUrl: receiver.url, secrets: [secret] },
+      dataConverter,
     });
     const running = worker.run();
     cleanups.push(async () => {

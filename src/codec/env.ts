@@ -7,7 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import { ConfigError } from '../config.js';
 import { type CodecKey, CodecKeyError, createEncryptionCodec } from './encryption.js';
 
-export const CODEC_ENV = {
+const CODEC_ENV = {
   keyId: 'TEMPORAL_HUME_CODEC_KEY_ID',
   key: 'TEMPORAL_HUME_CODEC_KEY',
   previous: 'TEMPORAL_HUME_CODEC_KEYS_PREVIOUS',

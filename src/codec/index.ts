@@ -7,5 +7,5 @@ export {
   KEY_ID_METADATA,
   type CodecKey,
 } from './encryption.js';
-export { codecKeysFromEnv, dataConverterFromEnv, CODEC_ENV } from './env.js';
+export { codecKeysFromEnv, dataConverterFromEnv } from './env.js';
 export { buildCodecServer, startCodecServer, type CodecServerOptions, type RunningCodecServer } from './server.js';

@@ -297,6 +297,22 @@ export type SourcePredictResult = z.infer<typeof SourcePredictResult>;
 export const Predictions = z.array(SourcePredictResult);
 export type Predictions = z.infer<typeof Predictions>;
 
+/**
+ * Predictions down to what says which source is which and whether it produced anything: parsing
+ * a job's predictions this way keeps no deep copy of every score (they are validated row by row
+ * when the CSVs are written).
+ */
+export const PredictionsOutline = z.array(
+  z
+    .object({
+      source: Source,
+      results: z.object({ predictions: z.array(z.unknown()), errors: z.array(PerFileError) }).loose().nullish(),
+      error: z.string().nullish(),
+    })
+    .loose(),
+);
+export type PredictionsOutline = z.infer<typeof PredictionsOutline>;
+
 /** Body of the callback Hume POSTs to `callback_url`. Only `job_id` and `status` are relied on. */
 export const CallbackBody = z
   .object({

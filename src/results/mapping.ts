@@ -4,7 +4,7 @@
  * the URL, the upload filename, or (texts carry nothing) their rank among the text sources.
  */
 import { basename } from 'node:path';
-import type { Predictions, SourcePredictResult } from '../hume/schemas.js';
+import type { PredictionsOutline } from '../hume/schemas.js';
 import type { BatchOutcome, ItemRecord } from '../schemas/batch.js';
 
 export const NO_RESULT = 'no result from Hume';
@@ -21,7 +21,7 @@ function itemKey(item: ItemRecord): string {
   return 'text';
 }
 
-function sourceKey(result: SourcePredictResult): string | undefined {
+function sourceKey(result: PredictionsOutline[number]): string | undefined {
   const source = result.source as { type: string; url?: unknown; filename?: unknown };
   if (source.type === 'url' && typeof source.url === 'string') return `url:${source.url}`;
   if (source.type === 'file' && typeof source.filename === 'string') return `file:${source.filename}`;
@@ -30,7 +30,7 @@ function sourceKey(result: SourcePredictResult): string | undefined {
 }
 
 /** Each item's source and status, in the order of `items`. */
-export function mapSourcesToItems(predictions: Predictions, items: ItemRecord[]): BatchOutcome['items'] {
+export function mapSourcesToItems(predictions: PredictionsOutline, items: ItemRecord[]): BatchOutcome['items'] {
   // Sources per key in the order Hume gave them; items consume them one by one (duplicate URLs).
   const queues = new Map<string, number[]>();
   predictions.forEach((result, index) => {

@@ -42,7 +42,7 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
 const { humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
 // One short GET: a local activity runs it inside the workflow task, one marker event instead of a
 // scheduled task's three plus a workflow task of its own.
-const { humeCheckJob } = proxyLocalActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+const { humeCheckJob } = proxyLocalActivities<HumeActivities>({ startToCloseTimeout: '30 seconds', retry });
 
 export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
   const startedAt = Date.now();

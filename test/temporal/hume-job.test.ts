@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HumeJobInput, type HumeJobResult, humeJob, statusQuery } from '../../src/workflows/index.js';
 import { startSubmitDelayProxy } from '../helpers/delay-proxy.js';
 import { API_KEY, type Stack, startStack, WEBHOOK_SECRET } from '../helpers/hume-stack.js';
+import { decodeAll } from '../helpers/history.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 const config = { models: { language: { sentiment: {} } } };
@@ -228,16 +229,3 @@ describe('humeJob with a wrong API key', () => {
     expect(stack.emulator.stats().requests.submit).toBe(1);
   });
 });
-
-/** Every string in a history, with payload bytes decoded, so a secret cannot hide in base64. */
-function decodeAll(value: unknown): string {
-  const parts: string[] = [];
-  const visit = (v: unknown) => {
-    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
-  };
-  visit(value);
-  return parts.join('\n');
-}
