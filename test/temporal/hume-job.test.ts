@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HumeJobInput, type HumeJobResult, humeJob, statusQuery } from '../../src/workflows/index.js';
+import { type HumeJobInput, type HumeJobResult, humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
 import { startSubmitDelayProxy } from '../helpers/delay-proxy.js';
 import { API_KEY, type Stack, startStack, WEBHOOK_SECRET } from '../helpers/hume-stack.js';
 import { decodeAll } from '../helpers/history.js';
@@ -75,6 +75,30 @@ describe('humeJob with callbacks', () => {
       expect(jobsCreated(stack) - before).toBe(1);
     } finally {
       stack.emulator.setFaults({ callbackDuplicateRate: 0 });
+    }
+  });
+
+  it('takes callbacks as hints only: unknown, late and wrong-status ones change nothing', async () => {
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    try {
+      const before = jobsCreated(stack);
+      const handle = await run(stack, { texts: ['Only Hume decides.'], config, polling: noPollForAnHour });
+      await expect.poll(async () => (await handle.query(statusQuery)).phase).toBe('waiting');
+      const { jobId } = await handle.query(statusQuery);
+      // A job this workflow never submitted, and a FAILED claim for its own (completed) job.
+      await handle.signal(jobFinishedSignal, { jobId: '00000000-0000-4000-8000-000000000000', status: 'COMPLETED' });
+      await expect.poll(async () => (await handle.query(statusQuery)).callbacks).toBe(1);
+      expect(await handle.query(statusQuery)).toMatchObject({ phase: 'waiting', jobIds: [jobId] });
+      await expect.poll(() => stack.emulator.stats().jobsCompleted).toBeGreaterThan(0);
+      await handle.signal(jobFinishedSignal, { jobId: jobId!, status: 'FAILED' });
+      const result = await handle.result();
+      // Hume said COMPLETED, so nothing was resubmitted.
+      expect(result).toMatchObject({ status: 'COMPLETED', jobIds: [jobId], attempts: 1 });
+      expect(jobsCreated(stack) - before).toBe(1);
+      // And a callback after the job finished is refused by Temporal, not acted upon.
+      await expect(handle.signal(jobFinishedSignal, { jobId: jobId!, status: 'COMPLETED' })).rejects.toThrow();
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
     }
   });
 
