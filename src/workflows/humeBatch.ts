@@ -115,7 +115,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       while (run.hasRoom && !shouldContinueAsNew()) {
         if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
         const range = page.shift();
-        if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before batch ${carry.cursor}`);
+        if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before its batch #${carry.cursor + 1}`);
         const workflowId = `${info.workflowId}/batch-${range.index}`;
         run.started(range.index, { workflowId, items: range.items });
         childrenThisRun++;

@@ -29,7 +29,7 @@ export interface RunCarry {
   startedAt: number;
   /** The plan without its list of invalid lines (that stays in the results folder). */
   plan: Omit<PlanResult, 'invalid'>;
-  /** Next batch to start. */
+  /** Batches of the plan started so far: the next one is the plan's line `cursor` (a redrive's plan skips batch numbers). */
   cursor: number;
   inFlight: Record<number, InFlightBatch>;
   /** Items of batches not yet started. */
@@ -68,7 +68,7 @@ export class RunTracker {
   started(batch: number, inFlight: InFlightBatch): void {
     this.carry.inFlight[batch] = inFlight;
     this.carry.pendingItems -= inFlight.items;
-    this.carry.cursor = batch + 1;
+    this.carry.cursor++;
   }
 
   /** Applies a child's report; a report for a batch not in flight (a duplicate) changes nothing. */

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -189,6 +189,30 @@ describe('humeBatch', () => {
     expect(rowsOf(csvAfter, 'r15')).toEqual(rowsOf(csvBefore, 'r15'));
     const runJson = JSON.parse(await readFile(join(first.runDir, 'run.json'), 'utf8'));
     expect(runJson.input.redrives).toEqual([redrive.workflow.workflowId]);
+  });
+
+  it('redrives failed items wherever they are in the plan, not only its first batches', async () => {
+    const mediaDir = join(dir, 'redrive-media');
+    await mkdir(mediaDir, { recursive: true });
+    const served = await serveFolder(mediaDir);
+    try {
+      await writeFile(join(mediaDir, 'u1.wav'), 'first clip');
+      const texts = (from: number) => Array.from({ length: 4 }, (_, i) => ({ id: `t${from + i}`, text: `sentence ${from + i}` }));
+      // Three batches of four texts and one URL each; the URLs of batches 1 and 2 do not exist yet.
+      const items = [...texts(0), { id: 'u1', url: `${served.url}/u1.wav` }, ...texts(4), { id: 'u2', url: `${served.url}/u2.wav` }, ...texts(8), { id: 'u3', url: `${served.url}/u3.wav` }];
+      const runId = uniqueId('redrive-gaps');
+      const limits = { maxTextsPerJob: 4, maxUrlsPerJob: 1 };
+      const first = await (await start({ items, limits, maxJobsInFlight: 1 }, runId)).result();
+      expect(first.summary.items).toMatchObject({ completed: 13, failed: 2 });
+      await writeFile(join(mediaDir, 'u2.wav'), 'second clip');
+      await writeFile(join(mediaDir, 'u3.wav'), 'third clip');
+
+      const redrive = await redriveRun(stack.temporal.client, runId, { taskQueue: stack.temporal.taskQueue });
+      expect((await redrive.result()).summary.items).toMatchObject({ completed: 15, failed: 0 });
+      expect(await redrive.progress()).toMatchObject({ jobs: { planned: 2, completed: 2, pending: 0 }, items: { completed: 2, pending: 0 } });
+    } finally {
+      await served.close();
+    }
   });
 
   it('runs as a child of a user’s own workflow, which uses the returned summary', async () => {
