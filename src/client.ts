@@ -97,7 +97,8 @@ export async function redriveRun(client: Client, runId: string, options: StartOp
   const { runDir } = await original.progress();
   const handle = await client.workflow.start(humeBatch, {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: options.workflowId ?? `${runWorkflowId(runId)}-redrive-${Date.now().toString(36)}`,
+    // One id for every redrive of a run: a second redrive while one runs is refused, never doubled.
+    workflowId: options.workflowId ?? `${runWorkflowId(runId)}-redrive`,
     args: [{ runId, outDir: dirname(runDir), redrive: true }],
     memo: { runId, redriveOf: original.workflow.workflowId },
   });

@@ -5,7 +5,7 @@
 export { HumeBatchPlugin, type HumeBatchPluginOptions } from './plugin.js';
 export { createHumeWorker, runWorkerFromEnv, workflowsPath, type HumeWorkerOptions } from './worker.js';
 export { createActivities, type ActivityDeps, type CallbackConfig, type HumeActivities } from './activities/index.js';
-export { startRun, getRun, runHumeJob, RunHandle, InvalidInputError, runWorkflowId, type StartOptions } from './client.js';
+export { startRun, getRun, redriveRun, runHumeJob, RunHandle, InvalidInputError, runWorkflowId, type StartOptions } from './client.js';
 export { HumeClient, type HumeClientOptions } from './hume/client.js';
 export { HumeError, isRetryableHumeError, type HumeErrorCode } from './hume/errors.js';
 export { HUME_LIMITS } from './hume/limits.js';

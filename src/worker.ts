@@ -11,6 +11,7 @@ import { createActivities, type CallbackConfig } from './activities/index.js';
 import { dataConverterFromEnv } from './codec/env.js';
 import { loadHumeEnv, loadTemporalConnectConfig, webhookSecrets } from './config.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
+import { loggerOptions } from './logging.js';
 import { startReceiver } from './webhook/receiver.js';
 
 /** Path of the workflow entry point, next to this file (.ts from sources, .js when built). */
@@ -74,6 +75,7 @@ export async function runWorkerFromEnv(
         secrets,
         host: config.HUME_WEBHOOK_HOST,
         port: config.HUME_WEBHOOK_PORT,
+        logger: { ...loggerOptions(env), stream: process.stderr },
       });
       log(`webhook receiver listening on ${receiver.url} (public: ${callbacks.baseUrl})`);
     } else {

@@ -4,7 +4,6 @@
  * batch by batch and holds one job's predictions at most; everything it writes is derived from
  * its input and the folder, in plan, line and prediction order, so a rerun writes the same bytes.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
 import { CsvFiles } from '../results/csv-files.js';
 import { chooseOutcomes, invalidEntry, itemEntries, type IndexEntry } from '../results/index-entries.js';
@@ -12,10 +11,9 @@ import { InvalidLineMerge } from '../results/invalid-lines.js';
 import { writeJobRows } from '../results/job-rows.js';
 import { INDEX_JSONL, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
 import { OutcomeFinder } from '../results/outcome.js';
-import { BatchOutcomeRecord, BatchRangeRecord, readRecords } from '../results/records.js';
+import { BatchRangeRecord, readRecords } from '../results/records.js';
 import { RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
-import type { BatchOutcome, BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
-import { describeIssues } from '../schemas/issues.js';
+import type { BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
 import { createFsStore } from '../store/fs.js';
 import { whileHeartbeating } from './heartbeat.js';
 

@@ -19,7 +19,7 @@ import {
   readJsonlPage,
 } from '../manifest/index.js';
 import { readSlice, sha256 } from '../manifest/slices.js';
-import { PLAN_JSON } from '../results/layout.js';
+import { INVALID_JSONL, PLAN_JSON, PLAN_JSONL } from '../results/layout.js';
 import {
   BatchLimits,
   type BatchRange,
@@ -64,8 +64,8 @@ export function createManifestActivities() {
       const runDir = resolve(input.runDir);
       await mkdir(runDir, { recursive: true });
       const source = await manifestSource(input, runDir);
-      const planPath = join(runDir, 'plan.jsonl');
-      const invalidPath = join(runDir, 'invalid.jsonl');
+      const planPath = join(runDir, PLAN_JSONL);
+      const invalidPath = join(runDir, INVALID_JSONL);
       const ctx: ValidationContext = { baseDir: dirname(source.path), config: config.data, allowedRoot: input.allowedRoot };
 
       const planFile = await JsonlWriter.create(planPath);

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
 import { type JobConfig, PredictionsOutline } from '../hume/schemas.js';
+import { ARTIFACTS_ZIP, jobDir, PREDICTIONS_JSON } from '../results/layout.js';
 import { mapSourcesToItems } from '../results/mapping.js';
 import { writeBatchOutcome } from '../results/outcome.js';
 import type { BatchSource, SourceSummary, StoredResults } from '../schemas/humeJob.js';
@@ -28,13 +29,13 @@ export interface FetchResultsInput {
 
 export function createFetchResults(hume: HumeClient) {
   return async function humeFetchResults({ jobId, resultDir: given, artifacts, batch, config }: FetchResultsInput): Promise<StoredResults> {
-    const resultDir = batch ? join(batch.runDir, 'jobs', `${batch.range.index}-${jobId}`) : given;
+    const resultDir = batch ? join(batch.runDir, jobDir(batch.range.index, jobId)) : given;
     if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', 'INVALID_INPUT');
     await mkdir(resultDir, { recursive: true });
     return whileHeartbeating(async (signal) => {
-      const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, 'predictions.json'), { signal }));
+      const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, PREDICTIONS_JSON), { signal }));
       const zip = artifacts
-        ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, 'artifacts.zip'), { signal }))
+        ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, ARTIFACTS_ZIP), { signal }))
         : undefined;
       // One job's predictions are bounded by Hume's per-job limits, so parsing them whole is fine.
       const parsed = PredictionsOutline.parse(JSON.parse(await readFile(predictions.path, 'utf8')));

@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { startRun } from '../client.js';
+import { loadHumeEnv } from '../config.js';
 import { dataConverterFromEnv } from '../codec/index.js';
 import { startDevServer } from '../devserver/index.js';
 import { serveFolder } from '../demo/serve-folder.js';
@@ -56,8 +57,9 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
     cleanups.push(() => server.stop());
     log(`Temporal at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
 
-    const realKey = process.env.HUME_API_KEY;
-    let hume = { apiKey: realKey ?? '', baseUrl: process.env.HUME_BASE_URL ?? 'https://api.hume.ai' };
+    const env = loadHumeEnv();
+    const realKey = env.HUME_API_KEY;
+    let hume = { apiKey: realKey ?? '', baseUrl: env.HUME_BASE_URL };
     if (!realKey) {
       const emulator = await startHumeEmulator({ timing: { queuedMs: [200, 800], processingMs: [800, 2_500] } });
       cleanups.push(() => emulator.close());
@@ -65,19 +67,21 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
       log(`no HUME_API_KEY: using the Hume-compatible server at ${emulator.url}`);
     }
 
-    const media = await serveFolder(join(EXAMPLES, 'media'));
-    cleanups.push(() => media.close());
+    // A real Hume cannot reach this machine's loopback: no URL items and no callbacks then (polling).
+    const local = !realKey;
+    const media = local ? await serveFolder(join(EXAMPLES, 'media')) : undefined;
+    if (media) cleanups.push(() => media.close());
     const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
     const outDir = resolve(options.out);
-    const manifest = await writeDemoManifest(join(outDir, '.demo', `${runId}.jsonl`), media.url);
+    const manifest = await writeDemoManifest(join(outDir, '.demo', `${runId}.jsonl`), media?.url);
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     const dataConverter = dataConverterFromEnv(process.env);
     const client = new Client({ connection, dataConverter });
     const secret = randomBytes(24).toString('base64url');
-    const receiver = await startReceiver({ client, secrets: [secret] });
-    cleanups.push(() => receiver.close());
+    const receiver = local ? await startReceiver({ client, secrets: [secret] }) : undefined;
+    if (receiver) cleanups.push(() => receiver.close());
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => nativeConnection.close());
     const taskQueue = 'temporal-hume-demo';
@@ -85,7 +89,7 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
       connection: nativeConnection,
       taskQueue,
       hume,
-      callbacks: { baseUrl: receiver.url, secrets: [secret] },
+      callbacks: receiver && { baseUrl: receiver.url, secrets: [secret] },
       dataConverter,
     });
     const running = worker.run();
@@ -129,15 +133,15 @@ export async function runDemo(options: DemoOptions, log = (m: string) => process
   }
 }
 
-/** examples/manifest.jsonl with file paths made absolute, plus each media file again as a loopback URL. */
-async function writeDemoManifest(path: string, mediaUrl: string): Promise<string> {
+/** examples/manifest.jsonl with file paths made absolute, plus each media file again as a loopback URL when served. */
+async function writeDemoManifest(path: string, mediaUrl: string | undefined): Promise<string> {
   const lines = (await readFile(join(EXAMPLES, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean);
   const out: string[] = [];
   for (const line of lines) {
     const item = JSON.parse(line) as { id: string; file?: string };
     if (item.file && !isAbsolute(item.file)) item.file = join(EXAMPLES, item.file);
     out.push(JSON.stringify(item));
-    if (item.file) out.push(JSON.stringify({ id: `${item.id}-url`, url: `${mediaUrl}/${item.file.split('/').pop()}` }));
+    if (item.file && mediaUrl) out.push(JSON.stringify({ id: `${item.id}-url`, url: `${mediaUrl}/${item.file.split('/').pop()}` }));
   }
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${out.join('\n')}\n`);

@@ -9,6 +9,7 @@ export const INDEX_JSONL = 'index.jsonl';
 export const SUMMARY_JSON = 'summary.json';
 /** Every invalid manifest line, written by the plan step. */
 export const INVALID_JSONL = 'invalid.jsonl';
+export const PLAN_JSONL = 'plan.jsonl';
 /** The PlanResult (without its invalid lines), for a later redrive. */
 export const PLAN_JSON = 'plan.json';
 export const JOBS_DIR = 'jobs';

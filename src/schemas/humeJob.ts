@@ -3,13 +3,23 @@
  * Schema first; the workflow imports only the inferred types, the activities and client helpers
  * parse with the schemas so bad input is refused with the field named, before anything is sent.
  */
+import { msToNumber } from '@temporalio/common';
 import { z } from 'zod';
 import { JobConfig } from '../hume/schemas.js';
 import { HUME_LIMITS } from '../hume/limits.js';
 import type { BatchRange, ManifestRef } from './batch.js';
 
 /** A Temporal duration: milliseconds or a string such as '3 minutes'. */
-export const Duration = z.union([z.number().int().positive(), z.string().min(1)]);
+export const Duration = z.union([
+  z.number().int().positive(),
+  z.string().refine((value) => {
+    try {
+      return msToNumber(value) > 0;
+    } catch {
+      return false;
+    }
+  }, "a duration such as '30 seconds' or '3 minutes'"),
+]);
 
 export const LocalFile = z.object({
   path: z.string().min(1),

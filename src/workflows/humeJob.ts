@@ -3,7 +3,7 @@
  * silence), confirm the state with Hume, then store the predictions. A FAILED job is resubmitted
  * as a new job up to `maxJobAttempts` times.
  */
-import { msToNumber as msOf } from '@temporalio/common/lib/time.js';
+import { msToNumber as msOf } from '@temporalio/common';
 import {
   ApplicationFailure,
   condition,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, expectOneLine } from '../cli/helpers.js';
-import { API_KEY, type Stack, startStack } from '../helpers/hume-stack.js';
+import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { runCli } from '../helpers/spawn.js';
 import { uniqueId } from '../helpers/temporal.js';
 
