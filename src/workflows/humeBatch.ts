@@ -18,6 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { HumeActivities } from '../activities/index.js';
 import {
   batchFinishedSignal,
@@ -162,7 +163,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   if (cancellation) throw cancellation;
   return result;
 
-  async function startBatch(range: BatchRange, workflowId: string): Promise<void> {
+  async function startChildFor(range: BatchRange, workflowId: string): Promise<void> {
     // Started outside the run's cancellation scope: cancelling the run must not cancel its jobs
     // (they finish and report, or are cancelled on purpose with onCancel: 'abandon').
     const child = await CancellationScope.nonCancellable(() => startChild(humeJob, {
@@ -184,6 +185,19 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     }));
     // Failures arrive as reports; the handle's own promise must not go unhandled.
     child.result().catch(() => undefined);
+  }
+
+  /** A start refused because the id is taken ends the run with a message, not a retried task. */
+  async function startBatch(range: BatchRange, workflowId: string): Promise<void> {
+    try {
+      await startChildFor(range, workflowId);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      throw ApplicationFailure.nonRetryable(
+        `run ${carry.runId}: batch ${range.index} cannot start, ${workflowId} is still running (a run with the same run id?)`,
+        'BATCH_ALREADY_RUNNING',
+      );
+    }
   }
 
   async function drainAfterCancel(): Promise<void> {

@@ -215,6 +215,22 @@ describe('humeBatch', () => {
     }
   });
 
+  it('ends clearly when a batch cannot start because its workflow id is still taken', async () => {
+    const runId = uniqueId('taken');
+    const squatter = await stack.temporal.client.workflow.start('waitForever', {
+      taskQueue: stack.temporal.taskQueue,
+      workflowId: `hume-run-${runId}/batch-0`,
+    });
+    try {
+      const run = await start({ items: [{ text: 'blocked' }] }, runId);
+      const err = await run.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/batch 0 cannot start, .*batch-0 is still running/);
+    } finally {
+      await squatter.terminate();
+    }
+  });
+
   it('runs as a child of a user’s own workflow, which uses the returned summary', async () => {
     const result = await stack.temporal.client.workflow.execute('summariseSurvey', {
       taskQueue: stack.temporal.taskQueue,
