@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Runs the built CLI when the package is built, the TypeScript sources (through tsx) otherwise.
+// In a checkout the TypeScript sources run (through tsx), so a stale build is never what runs;
+// the published package and the Docker image ship only dist/, which runs then.
 import { existsSync } from 'node:fs';
 
-const built = new URL('../dist/cli.js', import.meta.url);
-if (existsSync(built)) {
-  await import(built.href);
-} else {
+const sources = new URL('../src/cli.ts', import.meta.url);
+if (existsSync(sources)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli.ts', import.meta.url).href);
+  await import(sources.href);
+} else {
+  await import(new URL('../dist/cli.js', import.meta.url).href);
 }
