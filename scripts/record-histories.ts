@@ -42,7 +42,7 @@ const startJob = (input: Record<string, unknown>) =>
   stack.temporal.client.workflow.start(humeJob, {
     taskQueue: stack.temporal.taskQueue,
     workflowId: uniqueId('record-job'),
-    args: [{ texts: ['Recorded for replay.'], config, resultDir: join(dir, uniqueId('job')), polling: { firstPollAfter: 500 }, ...input }],
+    args: [{ texts: ['Recorded for replay.'], config, resultDir: join(dir, uniqueId('job')), polling: { firstPollAfter: 500 }, resubmitDelay: 200, ...input }],
   });
 
 it('records humeJob paths', async () => {

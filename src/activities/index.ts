@@ -10,6 +10,7 @@ import { createCheckJob } from './poll.js';
 import { humePlanRedrive } from './redrive.js';
 import { createFetchResults, humeRecordBatchFailure } from './results.js';
 import { type CallbackConfig, createSubmitJob } from './submit.js';
+import { humeSettleBatches } from './supervise.js';
 
 export interface ActivityDeps {
   /** Holds the API key: it stays in the worker, never in workflow input or history. */
@@ -30,6 +31,7 @@ export function createActivities({ hume, callbacks }: ActivityDeps) {
     humeCheckJob: createCheckJob(hume),
     humeFetchResults: createFetchResults(hume),
     humeRecordBatchFailure,
+    humeSettleBatches,
     humeFinalizeRun,
   };
 }

@@ -1,14 +1,16 @@
-/** Creates the Hume job for one submission, and never a second one for the same submission key. */
+/** Creates the Hume job for one submission, and never a second one for the same submission. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
+import { HumeHttpError } from '../hume/errors.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
 import { HumeJobInput } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
 import { buildCallbackUrl, NO_RECEIVER_BASE_URL, submissionKeyOf } from '../webhook/token.js';
 import { loadBatch, sourcesOf } from './batch-items.js';
-import { humeCall } from './failures.js';
+import { humeCall, toActivityFailure } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { SubmissionJournal } from './submissions.js';
 
 export interface CallbackConfig {
   /** Public base URL of the webhook receiver. */
@@ -19,7 +21,9 @@ export interface CallbackConfig {
 
 export interface SubmitJobInput {
   input: HumeJobInput;
-  /** Unique per submission: a resubmission after FAILED uses a new key on purpose. */
+  /** The job's attempt (a resubmission after FAILED is a new attempt, and a new job on purpose). */
+  attempt: number;
+  /** Unique per submission; rides in the callback URL, which Hume echoes back. */
   submissionKey: string;
 }
 
@@ -27,35 +31,44 @@ export interface SubmittedJob {
   jobId: string;
   /** Whether Hume will call back; without callbacks the workflow polls sooner. */
   callbacks: boolean;
-  /** True when a retried submit found the job an earlier attempt had created. */
+  /** True when the job an earlier try had created was found instead of creating another. */
   adopted: boolean;
 }
 
-/** How far before this activity was first scheduled an earlier attempt's job may have been created. */
+/** How much earlier than our clock said Hume may have stamped the job's creation. */
 const CLOCK_SKEW_MS = 60_000;
 
 export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | undefined) {
-  return async function humeSubmitJob({ input, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
+  return async function humeSubmitJob({ input, attempt, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
     const parsed = HumeJobInput.safeParse(input);
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(`invalid humeJob input: ${describeIssues(parsed.error)}`, 'INVALID_INPUT');
     }
-    const { info } = Context.current();
     const job = parsed.data;
-    const workflowId = info.workflowExecution?.workflowId;
-    // Every job carries its submission key in the callback URL, the one field Hume echoes back;
-    // in polling mode that URL points nowhere.
-    const callbackUrl =
-      workflowId &&
-      buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
-    const willCallBack = callbacks !== undefined && !!callbackUrl;
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    const journalDir = job.batch?.runDir ?? job.resultDir;
+    if (!workflowId || !journalDir) throw ApplicationFailure.nonRetryable('humeSubmitJob runs for a workflow, with a batch or a resultDir', 'INVALID_INPUT');
+    const journal = new SubmissionJournal(journalDir, workflowId, attempt);
+    const willCallBack = callbacks !== undefined;
+    const found = (jobId: string): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true });
 
     return whileHeartbeating(async (signal) => {
-      // An earlier attempt may have reached Hume and then failed ambiguously (timeout, reset, crash).
-      if (info.attempt > 1 && callbackUrl) {
-        const existing = await humeCall(() => findSubmitted(hume, submissionKey, info.scheduledTimestampMs - CLOCK_SKEW_MS, signal));
-        if (existing) return { jobId: existing.job_id, callbacks: willCallBack, adopted: true };
+      const earlier = await journal.read();
+      if (earlier?.jobId) return found(earlier.jobId);
+      // An earlier try may have reached Hume and lost the answer (timeout, reset, crash, reset workflow).
+      if (earlier?.sentAtMs !== undefined) {
+        const key = earlier.key || submissionKey;
+        const since = earlier.sentAtMs - CLOCK_SKEW_MS;
+        const existing = await humeCall(() => findSubmitted(hume, key, since, signal));
+        if (existing) {
+          await journal.write({ ...earlier, key, jobId: existing.job_id });
+          return found(existing.job_id);
+        }
       }
+
+      // Every job carries its submission key in the callback URL, the one field Hume echoes back;
+      // in polling mode that URL points nowhere.
+      const callbackUrl = buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
       const { urls, texts, files } = job.batch
         ? sourcesOf(await loadBatch(job.batch, job.config))
         : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
@@ -63,19 +76,30 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
         ...job.config,
         ...(urls.length ? { urls } : {}),
         ...(texts.length ? { text: texts } : {}),
-        ...(callbackUrl ? { callback_url: callbackUrl } : {}),
+        callback_url: callbackUrl,
       };
-      const jobId = await humeCall(() =>
-        files.length ? hume.startJobWithFiles(files, request, { signal }) : hume.startJob(request, { signal }),
-      );
+      const sentAtMs = Date.now();
+      await journal.write({ key: submissionKey, sentAtMs });
+      let jobId: string;
+      try {
+        jobId = files.length ? await hume.startJobWithFiles(files, request, { signal }) : await hume.startJob(request, { signal });
+      } catch (err) {
+        // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
+        // so the next try need not search for one.
+        if (err instanceof HumeHttpError && refusedOutright(err.status)) await journal.write({ key: submissionKey });
+        throw toActivityFailure(err);
+      }
+      await journal.write({ key: submissionKey, sentAtMs, jobId });
       return { jobId, callbacks: willCallBack, adopted: false };
     });
   };
 }
 
 async function findSubmitted(hume: HumeClient, key: string, sinceMs: number, signal: AbortSignal): Promise<InferenceJob | undefined> {
-  for await (const job of hume.iterateJobs({ when: 'created_after', timestampMs: sinceMs, sortBy: 'created', direction: 'asc' }, { signal })) {
+  for await (const job of hume.iterateJobs({ when: 'created_after', timestampMs: Math.max(0, sinceMs), sortBy: 'created', direction: 'asc' }, { signal })) {
     if (submissionKeyOf(job.request.callback_url) === key) return job;
   }
   return undefined;
 }
+
+const refusedOutright = (status = 500): boolean => status < 500 && status !== 408;

@@ -15,6 +15,8 @@ export interface RunInfo {
   startedAt: number;
   finishedAt: number;
   state: 'completed' | 'failed' | 'cancelled';
+  /** Why the run could not go on, when it could not. */
+  error?: string;
   humeJobsCreated: number;
   resubmissions: number;
 }
@@ -74,6 +76,7 @@ export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRow
   return {
     runId,
     state: run.state,
+    ...(run.error ? { error: run.error } : {}),
     items: tally.items,
     // Batches by the outcome finalize used; `notRun` batches never finished.
     jobs: tally.jobs,
@@ -94,6 +97,7 @@ export function runJson(runId: string, run: RunInfo, manifest: ManifestRef) {
   return {
     runId,
     state: run.state,
+    ...(run.error ? { error: run.error } : {}),
     input: run.input,
     manifest: { path: manifest.path, sha256: manifest.sha256, format: manifest.format },
     models: config?.models ?? null,

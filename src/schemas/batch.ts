@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { JobConfig } from '../hume/schemas.js';
-import { PollingOptions } from './humeJob.js';
+import { Duration, PollingOptions } from './humeJob.js';
 
 export const MANIFEST_FORMATS = ['jsonl', 'csv'] as const;
 export type ManifestFormat = (typeof MANIFEST_FORMATS)[number];
@@ -148,6 +148,12 @@ export const HumeBatchInput = z
     limits: BatchLimits.partial().optional(),
     artifacts: z.boolean().optional(),
     polling: PollingOptions.optional(),
+    /** A Hume job still QUEUED or IN_PROGRESS after this long counts as FAILED. @default '24 hours' */
+    maxJobDuration: Duration.optional(),
+    /** Wait before resubmitting a FAILED job, doubled per attempt (at most 10 minutes). @default '30 seconds' */
+    resubmitDelay: Duration.optional(),
+    /** Pause the run by itself after this many batches failed in a row (0: never). Account-level failures (rejected key, usage limit, no credit) pause it at once. @default 5 */
+    pauseAfterFailedBatches: z.number().int().min(0).optional(),
     /** Local files must resolve (symlinks too) inside this folder. */
     allowedRoot: z.string().min(1).optional(),
     /**

@@ -67,6 +67,10 @@ export const HumeJobInput = z
     /** Hume jobs to try when one ends FAILED (a new job each time). @default 3 */
     maxJobAttempts: z.number().int().min(1).max(20).optional(),
     polling: PollingOptions.optional(),
+    /** A Hume job still QUEUED or IN_PROGRESS after this long counts as FAILED (and is resubmitted). @default '24 hours' */
+    maxJobDuration: Duration.optional(),
+    /** Wait before resubmitting a FAILED job, doubled for each further attempt (at most 10 minutes), with jitter. @default '30 seconds' */
+    resubmitDelay: Duration.optional(),
     /** Set the HumeJobIds search attribute (registered on the server first). @default false */
     searchAttributes: z.boolean().optional(),
   })

@@ -15,7 +15,9 @@ export type { HumeJobInput, HumeJobResult, StoredResults, SourceSummary, LocalFi
  */
 export const HUME_RUN_ID = defineSearchAttributeKey('HumeRunId', SearchAttributeType.KEYWORD);
 export const HUME_JOB_IDS = defineSearchAttributeKey('HumeJobIds', SearchAttributeType.KEYWORD_LIST);
-export const SEARCH_ATTRIBUTES = { HumeRunId: 'Keyword', HumeJobIds: 'KeywordList' } as const;
+/** The run's state (`running`, `paused`, `completed`, …): find runs that paused themselves. */
+export const HUME_RUN_STATE = defineSearchAttributeKey('HumeRunState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = { HumeRunId: 'Keyword', HumeJobIds: 'KeywordList', HumeRunState: 'Keyword' } as const;
 
 /** Task queue used when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'temporal-hume';
@@ -27,7 +29,19 @@ export interface JobFinished {
 }
 export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 
-export type HumeJobPhase = 'submitting' | 'waiting' | 'fetching' | 'completed' | 'failed' | 'cancelled';
+/** Failure types our workflows end with, for callers to match on. */
+export const FAILURE_TYPES = {
+  /** Input that no retry can fix; the message names the field. */
+  invalidInput: 'INVALID_INPUT',
+  /** Every attempt's Hume job ended FAILED. */
+  jobFailed: 'HUME_JOB_FAILED',
+  /** Hume refused the account (key rejected, usage limit, no credit): the run pauses, the batch runs again on resume. */
+  accountBlocked: 'HUME_ACCOUNT_BLOCKED',
+  /** A run ended failed (too many items failed, or it could not go on); its folder is written. */
+  runFailed: 'RUN_FAILED',
+} as const;
+
+export type HumeJobPhase = 'submitting' | 'backing off' | 'waiting' | 'fetching' | 'completed' | 'failed' | 'blocked' | 'cancelled';
 
 export interface HumeJobStatus {
   phase: HumeJobPhase;
@@ -41,6 +55,8 @@ export interface HumeJobStatus {
   lastError?: string;
   polls: number;
   callbacks: number;
+  /** State checks Hume did not answer (an outage is waited out on timers). */
+  checkFailures: number;
 }
 export const statusQuery = defineQuery<HumeJobStatus>('status');
 
@@ -52,7 +68,10 @@ export type { HumeBatchInput, PlanResult, BatchRange } from '../schemas/batch.js
 /** Sent by each batch's `humeJob` child to its parent, by workflow id, so it survives continue-as-new. */
 export interface BatchFinished {
   batch: number;
-  status: 'completed' | 'failed';
+  /** The child that reports: a batch that runs again after a pause has a new one. */
+  workflowId?: string;
+  /** `blocked`: Hume refused the account; the batch did not run and runs again on resume. */
+  status: 'completed' | 'failed' | 'blocked';
   /** Every Hume job the batch created (more than one after FAILED resubmissions). */
   jobIds: string[];
   items: { completed: number; failed: number };
@@ -74,6 +93,10 @@ export interface RunProgress {
   maxJobsInFlight: number;
   /** The most recent failures (batch and why), newest last. */
   failures: Array<{ batch: number; error: string }>;
+  /** Why the run paused by itself (circuit breaker): fix the cause, then `resume`. */
+  pausedBy?: { reason: string; at: number; batch: number };
+  /** Why the run could not go on (it finalizes its folder, then fails). */
+  error?: string;
   startedAt: number;
   elapsedMs: number;
   /** Items finished per second since the run started. */

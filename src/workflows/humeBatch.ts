@@ -1,39 +1,54 @@
 /**
  * `humeBatch`: a whole manifest to one results folder. Plans the manifest, starts one `humeJob`
- * child per batch within a sliding window, hears back from each child by signal, continues-as-new
- * before its history grows large, and finalizes the folder even when cancelled.
+ * child per batch within a sliding window, hears back from each child (its report signal, its
+ * result, or — for children carried across continue-as-new — a look-up of its state), pauses
+ * itself when Hume refuses the account or batches keep failing, continues-as-new before its
+ * history grows large, and writes the folder however it ends: completed, cancelled or failed.
  */
 import {
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
   condition,
+  ContinueAsNew,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { HumeActivities } from '../activities/index.js';
+import type { BatchState } from '../activities/supervise.js';
+import { HumeBatchInput as HumeBatchInputSchema } from '../schemas/batch.js';
 import {
+  type BatchFinished,
   batchFinishedSignal,
   type BatchRange,
+  FAILURE_TYPES,
   HUME_RUN_ID,
+  HUME_RUN_STATE,
   type HumeBatchInput,
   type HumeBatchResult,
   pauseUpdate,
   type PlanResult,
   progressQuery,
   resumeUpdate,
+  type RunState,
   setMaxJobsInFlightUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
-import { planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
+import { parseWorkflowInput } from './input.js';
+import { runDetails } from './run-details.js';
+import { type InFlightBatch, planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
 
 const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
 /** Hume queues at most 500 jobs per account. */
@@ -43,6 +58,13 @@ const PLAN_PAGE_SIZE = 200;
 // server's own continue-as-new suggestion says.
 const MAX_SIGNALS_PER_RUN = 5_000;
 const MAX_CHILDREN_PER_RUN = 1_000;
+/** Children carried across continue-as-new are looked up at once, then at growing intervals. */
+const SUPERVISE_FIRST_WAIT_MS = 30_000;
+const SUPERVISE_MAX_WAIT_MS = 5 * 60_000;
+/** How long stopped children get to record their outcome before the folder is written anyway. */
+const STOP_GRACE = '1 minute';
+/** Finalize is tried again on failure (a full disk, a lost mount), then the run fails. */
+const FINALIZE_RETRY_DELAYS_MS = [5_000, 60_000];
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<HumeActivities>({
@@ -51,8 +73,10 @@ const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<H
   retry,
 });
 const { humeReadPlan } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+const { humeSettleBatches } = proxyActivities<HumeActivities>({ startToCloseTimeout: '10 minutes', retry });
 
 export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Promise<HumeBatchResult> {
+  parseWorkflowInput(HumeBatchInputSchema, input, 'humeBatch');
   const info = workflowInfo();
   // Handlers come first, so a pause or resize sent while the manifest is being planned is kept.
   const early = { paused: false, maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT) };
@@ -61,18 +85,38 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runFolderOf(input), info.startTime.getTime(), early));
   let signalsThisRun = 0;
   let childrenThisRun = 0;
+  /** Batches whose child this run started, so it hears of their end from the handle. */
+  const awaited = new Set<number>();
+  let publishedState: RunState | undefined;
+
+  /** The run's state in the Temporal UI: current details always, the search attribute when asked for. */
+  const publish = () => {
+    const p = progress();
+    setCurrentDetails(runDetails(p));
+    if (input.searchAttributes && p.state !== publishedState && p.state !== 'planning') {
+      upsertSearchAttributes([{ key: HUME_RUN_STATE, value: p.state }]);
+      publishedState = p.state;
+    }
+  };
+  const apply = (report: BatchFinished) => {
+    tracker?.finish(report);
+    publish();
+  };
 
   setHandler(progressQuery, progress);
   setHandler(batchFinishedSignal, (report) => {
     signalsThisRun++;
-    tracker?.finish(report);
+    apply(report);
   });
   setHandler(pauseUpdate, () => {
     control().paused = true;
+    publish();
     return progress();
   });
   setHandler(resumeUpdate, () => {
-    control().paused = false;
+    if (tracker) tracker.resume();
+    else early.paused = false;
+    publish();
     return progress();
   });
   setHandler(
@@ -91,9 +135,13 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   );
 
   if (!carried && input.searchAttributes) upsertSearchAttributes([{ key: HUME_RUN_ID, value: runFolderOf(input).runId }]);
+  setCurrentDetails(runDetails(progress()));
   tracker ??= new RunTracker({ ...(await plan(input)), ...early });
   const run = tracker;
   const carry = run.carry;
+  publish();
+  // Children of earlier runs report by signal; one that ended silently (terminated) is found here.
+  if (run.inFlightCount > 0) void CancellationScope.nonCancellable(superviseCarried);
 
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
@@ -114,102 +162,210 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       // round trip to the server each and the window would never fill.
       const starting: Array<Promise<void>> = [];
       while (run.hasRoom && !shouldContinueAsNew()) {
-        if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
-        const range = page.shift();
-        if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before its batch #${carry.cursor + 1}`);
-        const workflowId = `${info.workflowId}/batch-${range.index}`;
-        run.started(range.index, { workflowId, items: range.items });
+        const batch = await nextBatch();
+        run.started(batch);
         childrenThisRun++;
-        starting.push(startBatch(range, workflowId));
+        starting.push(startBatch(batch));
       }
       await Promise.all(starting);
+      publish();
     }
   } catch (err) {
-    if (!isCancellation(err)) throw err;
-    state = 'cancelled';
-    cancellation = err;
-    await CancellationScope.nonCancellable(() => drainAfterCancel());
+    if (err instanceof ContinueAsNew) throw err;
+    if (isCancellation(err)) {
+      state = 'cancelled';
+      cancellation = err;
+      await CancellationScope.nonCancellable(() => drainAfterCancel());
+    } else {
+      // The run cannot go on, but what it did is kept: stop its children, write the folder, fail.
+      state = 'failed';
+      carry.error = failureMessage(err);
+      await CancellationScope.nonCancellable(() => stopInFlight());
+    }
   }
 
   const { settings } = carry;
-  if (state === 'completed' && run.failedPercent() > (settings.maxFailedItemsPercent ?? 100)) state = 'failed';
+  const tooManyFailed = state === 'completed' && run.failedPercent() > (settings.maxFailedItemsPercent ?? 100);
+  if (tooManyFailed) state = 'failed';
   run.state = 'finalizing';
-  const summary = await CancellationScope.nonCancellable(() =>
-    humeFinalizeRun({
-      runDir: carry.runDir,
-      runId: carry.runId,
-      plan: { ...carry.plan, planPath: carry.finalizePlanPath, invalid: [] },
-      validation: { config: settings.config ?? {}, allowedRoot: settings.allowedRoot },
-      run: {
-        input: carry.recordedInput,
-        startedAt: carry.startedAt,
-        finishedAt: Date.now(),
-        state,
-        humeJobsCreated: carry.humeJobsCreated,
-        resubmissions: carry.resubmissions,
-      },
-    }),
-  );
+  publish();
+  const summary = await CancellationScope.nonCancellable(() => finalize(state));
   run.state = state;
+  publish();
   const result: HumeBatchResult = { runId: carry.runId, runDir: carry.runDir, state, summary };
   if (state === 'failed') {
-    throw ApplicationFailure.nonRetryable(
-      `run ${carry.runId}: ${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${settings.maxFailedItemsPercent}; results in ${carry.runDir}`,
-      'RUN_FAILED',
-      result,
-    );
+    const why = tooManyFailed
+      ? `${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${settings.maxFailedItemsPercent}`
+      : `${carry.error}; what did not complete can be redriven`;
+    throw ApplicationFailure.nonRetryable(`run ${carry.runId}: ${why}; results in ${carry.runDir}`, FAILURE_TYPES.runFailed, result);
   }
   // The run ends as cancelled in Temporal; what it finished is in the folder and summary.json.
   if (cancellation) throw cancellation;
   return result;
 
-  async function startChildFor(range: BatchRange, workflowId: string): Promise<void> {
+  /** The next batch to start: one waiting to run again after a pause, else the plan's next. */
+  async function nextBatch(): Promise<InFlightBatch> {
+    const again = run.nextRequeued;
+    if (again) return { ...again, workflowId: childId(again.range.index, again.generation), items: again.range.items };
+    if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
+    const range = page.shift();
+    if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before its batch #${carry.cursor + 1}`);
+    return { range, generation: 0, workflowId: childId(range.index, 0), items: range.items };
+  }
+
+  /** A batch run again after a pause gets a new child (the old one ended): `batch-<n>.<generation>`. */
+  function childId(index: number, generation: number): string {
+    return `${info.workflowId}/batch-${index}${generation > 0 ? `.${generation}` : ''}`;
+  }
+
+  function batchSource(range: BatchRange) {
+    return { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: carry.settings.allowedRoot };
+  }
+
+  async function startChildFor(batch: InFlightBatch): Promise<void> {
+    const { range, workflowId } = batch;
+    const s = carry.settings;
     // Started outside the run's cancellation scope: cancelling the run must not cancel its jobs
     // (they finish and report, or are cancelled on purpose with onCancel: 'abandon').
     const child = await CancellationScope.nonCancellable(() => startChild(humeJob, {
       workflowId,
       args: [
         {
-          batch: { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: carry.settings.allowedRoot },
-          config: carry.settings.config,
-          artifacts: carry.settings.artifacts,
-          maxJobAttempts: carry.settings.maxJobAttempts,
-          polling: carry.settings.polling,
-          searchAttributes: carry.settings.searchAttributes,
+          batch: batchSource(range),
+          config: s.config,
+          artifacts: s.artifacts,
+          maxJobAttempts: s.maxJobAttempts,
+          maxJobDuration: s.maxJobDuration,
+          resubmitDelay: s.resubmitDelay,
+          polling: s.polling,
+          searchAttributes: s.searchAttributes,
         },
       ],
-      ...(carry.settings.searchAttributes ? { typedSearchAttributes: [{ key: HUME_RUN_ID, value: carry.runId }] } : {}),
+      ...(s.searchAttributes ? { typedSearchAttributes: [{ key: HUME_RUN_ID, value: carry.runId }] } : {}),
       // Children outlive this run (continue-as-new) and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { runId: carry.runId, batch: range.index, items: range.items },
     }));
-    // Failures arrive as reports; the handle's own promise must not go unhandled.
-    child.result().catch(() => undefined);
+    awaited.add(range.index);
+    // The report signal usually comes first; the result covers a child that could not send it.
+    child.result().then(
+      (done) => apply({ batch: range.index, workflowId, status: 'completed', jobIds: done.jobIds, items: done.batchItems ?? { completed: 0, failed: 0 } }),
+      (err: unknown) => childEnded(batch, err),
+    );
+  }
+
+  /** How a child that did not complete ended, turned into its batch's report. */
+  async function childEnded(batch: InFlightBatch, err: unknown): Promise<void> {
+    const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+    const failed = (error: string, jobIds: string[] = []): BatchFinished =>
+      ({ batch: batch.range.index, workflowId: batch.workflowId, status: 'failed', jobIds, items: { completed: 0, failed: batch.items }, error });
+    if (cause instanceof ApplicationFailure) {
+      const jobIds = (cause.details?.[0] as { jobIds?: string[] } | undefined)?.jobIds ?? [];
+      const report = failed(cause.message, jobIds);
+      apply(cause.type === FAILURE_TYPES.accountBlocked ? { ...report, status: 'blocked', items: { completed: 0, failed: 0 } } : report);
+    } else if (cause instanceof CancelledFailure) {
+      apply(failed('cancelled'));
+    } else {
+      // Terminated or timed out: the child never ran its own failure path.
+      await settle([batch]).catch(() => undefined);
+    }
+  }
+
+  /** Looks batches up in Temporal and applies what ended; a batch still running stays in flight. */
+  async function settle(batches: InFlightBatch[]): Promise<void> {
+    const states = await humeSettleBatches({
+      batches: batches.map((b) => ({ workflowId: b.workflowId, batch: batchSource(b.range) })),
+      config: carry.settings.config,
+    });
+    for (const s of states) {
+      const report = reportOf(s);
+      if (report) apply(report);
+    }
+  }
+
+  /** Supervises the children this run cannot await, until none is left in flight. */
+  async function superviseCarried(): Promise<void> {
+    for (let waitMs = 0; ; waitMs = Math.min(Math.max(waitMs * 2, SUPERVISE_FIRST_WAIT_MS), SUPERVISE_MAX_WAIT_MS)) {
+      if (waitMs > 0) await sleep(waitMs);
+      const carriedOver = Object.values(carry.inFlight).filter((b) => !awaited.has(b.range.index));
+      if (carriedOver.length === 0) return;
+      await settle(carriedOver);
+    }
   }
 
   /** A start refused because the id is taken ends the run with a message, not a retried task. */
-  async function startBatch(range: BatchRange, workflowId: string): Promise<void> {
+  async function startBatch(batch: InFlightBatch): Promise<void> {
     try {
-      await startChildFor(range, workflowId);
+      await startChildFor(batch);
     } catch (err) {
+      // It never started: nothing to wait for, its items are not run.
+      run.notStarted(batch);
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       throw ApplicationFailure.nonRetryable(
-        `run ${carry.runId}: batch ${range.index} cannot start, ${workflowId} is still running (a run with the same run id?)`,
+        `batch ${batch.range.index} cannot start, ${batch.workflowId} is still running (a run with the same run id?)`,
         'BATCH_ALREADY_RUNNING',
       );
     }
   }
 
   async function drainAfterCancel(): Promise<void> {
+    if (carry.settings.onCancel === 'abandon') return stopInFlight();
     run.state = 'draining';
-    if (carry.settings.onCancel === 'abandon') {
-      for (const { workflowId } of Object.values(carry.inFlight)) {
-        await getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined);
-      }
-      return;
-    }
+    publish();
     await condition(() => run.inFlightCount === 0);
   }
+
+  /** Cancels every child in flight and gives them a moment to record their outcome (and their Hume job ids). */
+  async function stopInFlight(): Promise<void> {
+    run.state = 'draining';
+    publish();
+    await Promise.all(Object.values(carry.inFlight).map(({ workflowId }) => getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined)));
+    await condition(() => run.inFlightCount === 0, STOP_GRACE);
+  }
+
+  /** Writes the folder; tried again after a pause when it fails, since everything else is done. */
+  async function finalize(final: HumeBatchResult['state']) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await humeFinalizeRun({
+          runDir: carry.runDir,
+          runId: carry.runId,
+          plan: { ...carry.plan, planPath: carry.finalizePlanPath, invalid: [] },
+          validation: { config: carry.settings.config ?? {}, allowedRoot: carry.settings.allowedRoot },
+          run: {
+            input: carry.recordedInput,
+            startedAt: carry.startedAt,
+            finishedAt: Date.now(),
+            state: final,
+            ...(carry.error ? { error: carry.error } : {}),
+            humeJobsCreated: carry.humeJobsCreated,
+            resubmissions: carry.resubmissions,
+          },
+        });
+      } catch (err) {
+        const delay = FINALIZE_RETRY_DELAYS_MS[attempt];
+        const message = `cannot write the results folder ${carry.runDir}: ${failureMessage(err)}`;
+        if (delay === undefined) throw ApplicationFailure.nonRetryable(`run ${carry.runId}: ${message}`, FAILURE_TYPES.runFailed);
+        carry.error ??= message;
+        publish();
+        await sleep(delay);
+      }
+    }
+  }
+}
+
+/** A looked-up batch state as the report its child would have sent; none while it runs. */
+function reportOf(s: BatchState): BatchFinished | undefined {
+  if (s.state === 'running') return undefined;
+  const base = { batch: s.batch, workflowId: s.workflowId, jobIds: s.jobIds };
+  if (s.state === 'completed') return { ...base, status: 'completed', items: s.items };
+  return { ...base, status: s.state, items: { completed: 0, failed: 0 }, error: s.error };
+}
+
+function failureMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
 }
 
 function runFolderOf(input: HumeBatchInput): { runId: string; runDir: string } {
@@ -259,13 +415,16 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
     humeJobsCreated: 0,
     resubmissions: 0,
     failures: [],
+    failedInARow: 0,
+    requeued: [],
     continuedAsNew: 0,
   };
 }
 
 function pickSettings(s: RunSettings): RunSettings {
   const { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel, searchAttributes } = s;
-  return { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel, searchAttributes };
+  const { maxJobDuration, resubmitDelay, pauseAfterFailedBatches } = s;
+  return { config, artifacts, maxJobAttempts, polling, allowedRoot, maxFailedItemsPercent, onCancel, searchAttributes, maxJobDuration, resubmitDelay, pauseAfterFailedBatches };
 }
 
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);

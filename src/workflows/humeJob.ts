@@ -1,26 +1,36 @@
 /**
  * `humeJob`: one Hume job, done durably. Submit, wait for the callback signal (or poll after a
  * silence), confirm the state with Hume, then store the predictions. A FAILED job is resubmitted
- * as a new job up to `maxJobAttempts` times.
+ * as a new job, after a backoff, up to `maxJobAttempts` times; one that never finishes counts as
+ * FAILED after `maxJobDuration`. A Hume outage costs durable timers, and the workflow continues
+ * as new when Temporal suggests it, so its history stays bounded however long the job takes.
  */
 import { msToNumber as msOf } from '@temporalio/common';
 import {
+  ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  allHandlersFinished,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HumeActivities } from '../activities/index.js';
 import type { JobSnapshot } from '../activities/poll.js';
+import { HumeJobInput as HumeJobInputSchema } from '../schemas/humeJob.js';
 import {
   type BatchFinished,
   batchFinishedSignal,
+  FAILURE_TYPES,
   HUME_JOB_IDS,
   type HumeJobInput,
   type HumeJobResult,
@@ -28,11 +38,16 @@ import {
   jobFinishedSignal,
   statusQuery,
 } from './definitions.js';
+import { parseWorkflowInput } from './input.js';
+import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, resubmitDelayMs } from './pacing.js';
 
 const DEFAULT_MAX_JOB_ATTEMPTS = 3;
+const DEFAULT_MAX_JOB_DURATION = '24 hours';
+const DEFAULT_RESUBMIT_DELAY = '30 seconds';
 
-// Hume calls are retried forever on retryable errors (429/5xx/network, honouring Retry-After);
-// non-retryable ones (400/401/403/404/422) fail at once. Heartbeats notice a dead worker in seconds.
+// Submit and fetch are retried forever on retryable errors (429/5xx/network, honouring
+// Retry-After) — activity retries add no events; non-retryable ones (400/401/403/404/422) fail at
+// once. Heartbeats notice a dead worker in seconds.
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   startToCloseTimeout: '30 minutes',
@@ -40,97 +55,170 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   retry,
 });
 const { humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
-// One short GET: a local activity runs it inside the workflow task, one marker event instead of a
-// scheduled task's three plus a workflow task of its own.
-const { humeCheckJob } = proxyLocalActivities<HumeActivities>({ startToCloseTimeout: '30 seconds', retry });
+// One short GET as a local activity: one marker instead of a scheduled task's three events. Its
+// retries run inside the workflow task, so they are few and bounded; past them a durable timer
+// takes over (see `outageWaitMs`).
+const { humeCheckJob } = proxyLocalActivities<HumeActivities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 
-export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
-  const startedAt = Date.now();
-  const maxJobAttempts = input.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
-  const status: HumeJobStatus = { phase: 'submitting', attempt: 0, maxJobAttempts, jobIds: [], polls: 0, callbacks: 0 };
+/** What a continued run of `humeJob` picks up. Plain data: it travels as the continue-as-new argument. */
+export interface JobCarry {
+  startedAt: number;
+  attempt: number;
+  jobIds: string[];
+  polls: number;
+  callbacks: number;
+  /** The job being waited for. */
+  waiting?: Waiting;
+}
+
+interface Waiting {
+  jobId: string;
+  callbacks: boolean;
+  submittedAt: number;
+}
+
+/** A job that cannot succeed while the account is refused; the run pauses and runs the batch again later. */
+class AccountBlocked extends Error {}
+
+export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<HumeJobResult> {
+  const job = parseWorkflowInput(HumeJobInputSchema, input, 'humeJob');
+  const { workflowId } = workflowInfo();
+  const maxJobAttempts = job.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
+  const maxJobDurationMs = msOf(job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION);
+  const carry: JobCarry = carried ?? { startedAt: Date.now(), attempt: 0, jobIds: [], polls: 0, callbacks: 0 };
+  const status: HumeJobStatus = {
+    phase: carry.waiting ? 'waiting' : 'submitting',
+    attempt: carry.attempt,
+    maxJobAttempts,
+    jobId: carry.waiting?.jobId,
+    jobIds: carry.jobIds,
+    polls: carry.polls,
+    callbacks: carry.callbacks,
+    checkFailures: 0,
+  };
   // Callbacks may arrive before the submit activity returns: remember them by job id.
   const reported = new Set<string>();
 
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, () => ({ ...status, polls: carry.polls, callbacks: carry.callbacks }));
   setHandler(jobFinishedSignal, ({ jobId }) => {
-    status.callbacks++;
+    carry.callbacks++;
     reported.add(jobId);
   });
 
   try {
-    for (let attempt = 1; attempt <= maxJobAttempts; attempt++) {
-      status.attempt = attempt;
-      status.phase = 'submitting';
-      const submitted = await humeSubmitJob({
-        input,
-        submissionKey: `${workflowInfo().workflowId}/${workflowInfo().runId}/${attempt}`,
-      });
-      const submittedAt = Date.now();
-      status.jobId = submitted.jobId;
-      status.jobIds.push(submitted.jobId);
-      // Findable in the Temporal UI by Hume job id.
-      upsertMemo({ humeJobIds: status.jobIds });
-      if (input.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...status.jobIds] }]);
-      status.phase = 'waiting';
-
-      const final = await waitUntilFinished(submitted.jobId, submitted.callbacks);
-      if (final.status === 'COMPLETED') {
-        status.phase = 'fetching';
-        const stored = await humeFetchResults({
-          jobId: submitted.jobId,
-          resultDir: input.resultDir,
-          artifacts: input.artifacts,
-          batch: input.batch,
-          config: input.config,
-        });
-        status.phase = 'completed';
-        await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
-        return {
-          jobId: submitted.jobId,
-          status: 'COMPLETED',
-          jobIds: status.jobIds,
-          attempts: attempt,
-          ...stored,
-          timings: {
-            startedAt,
-            submittedAt,
-            humeCreatedMs: final.createdMs,
-            humeStartedMs: final.startedMs,
-            humeEndedMs: final.endedMs,
-            finishedAt: Date.now(),
-          },
-        };
+    for (;;) {
+      const waiting = carry.waiting ?? (await submitNext());
+      const final = await waitUntilFinished(waiting);
+      if (final.status === 'COMPLETED') return await complete(waiting, final);
+      status.lastError = `Hume job ${waiting.jobId} FAILED: ${final.message ?? 'no message'}`;
+      carry.waiting = undefined;
+      if (isAccountFailureMessage(final.message)) throw new AccountBlocked(status.lastError);
+      if (carry.attempt >= maxJobAttempts) {
+        throw ApplicationFailure.nonRetryable(
+          `gave up after ${maxJobAttempts} Hume job(s) ended FAILED; last: ${status.lastError}`,
+          FAILURE_TYPES.jobFailed,
+          { jobIds: carry.jobIds },
+        );
       }
-      status.lastError = `Hume job ${submitted.jobId} FAILED: ${final.message ?? 'no message'}`;
     }
-    throw ApplicationFailure.nonRetryable(
-      `gave up after ${maxJobAttempts} Hume job(s) ended FAILED; last: ${status.lastError}`,
-      'HUME_JOB_FAILED',
-      { jobIds: status.jobIds },
-    );
   } catch (err) {
-    if (isCancellation(err)) {
-      status.phase = 'cancelled';
-      throw err;
-    }
-    status.phase = 'failed';
-    const message = failureMessage(err);
-    status.lastError ??= message;
-    if (input.batch) {
-      await humeRecordBatchFailure({ batch: input.batch, config: input.config, jobIds: status.jobIds, error: message });
-      await reportToParent({ status: 'failed', items: { completed: 0, failed: input.batch.range.items }, error: message });
+    if (err instanceof ContinueAsNew) throw err;
+    // Whatever ended the job — even a cancellation from the Temporal UI — its batch hears of it.
+    await CancellationScope.nonCancellable(() => reportFailure(err));
+    if (err instanceof AccountBlocked) {
+      throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.accountBlocked, { jobIds: carry.jobIds });
     }
     throw err;
+  }
+
+  async function submitNext(): Promise<Waiting> {
+    const attempt = ++carry.attempt;
+    status.attempt = attempt;
+    if (attempt > 1) {
+      // A resubmission waits: a FAILED job often means Hume is struggling.
+      status.phase = 'backing off';
+      await sleep(resubmitDelayMs(msOf(job.resubmitDelay ?? DEFAULT_RESUBMIT_DELAY), attempt, workflowId));
+    }
+    status.phase = 'submitting';
+    let submitted;
+    try {
+      // Not cut short by a cancellation: a request on its way to Hume may create a job, and a
+      // cancelled job must still know (and record) the Hume job it leaves behind.
+      submitted = await CancellationScope.nonCancellable(() =>
+        humeSubmitJob({
+          input,
+          attempt,
+          // Stable across reset and continue-as-new (the first run id of the chain survives both).
+          submissionKey: `${workflowId}/${workflowInfo().firstExecutionRunId}/${attempt}`,
+        }),
+      );
+    } catch (err) {
+      if (isAccountFailureType(failureType(err))) throw new AccountBlocked(failureMessage(err));
+      throw err;
+    }
+    carry.jobIds.push(submitted.jobId);
+    status.jobId = submitted.jobId;
+    // Findable in the Temporal UI by Hume job id.
+    upsertMemo({ humeJobIds: carry.jobIds });
+    if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);
+    carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: Date.now() };
+    return carry.waiting;
+  }
+
+  async function complete(waiting: Waiting, final: JobSnapshot): Promise<HumeJobResult> {
+    status.phase = 'fetching';
+    const stored = await humeFetchResults({
+      jobId: waiting.jobId,
+      resultDir: job.resultDir,
+      artifacts: job.artifacts,
+      batch: job.batch,
+      config: job.config,
+    });
+    status.phase = 'completed';
+    await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
+    return {
+      jobId: waiting.jobId,
+      status: 'COMPLETED',
+      jobIds: carry.jobIds,
+      attempts: carry.attempt,
+      ...stored,
+      timings: {
+        startedAt: carry.startedAt,
+        submittedAt: waiting.submittedAt,
+        humeCreatedMs: final.createdMs,
+        humeStartedMs: final.startedMs,
+        humeEndedMs: final.endedMs,
+        finishedAt: Date.now(),
+      },
+    };
+  }
+
+  /** Records why the batch did not complete (an outcome in the folder) and tells the parent. */
+  async function reportFailure(err: unknown): Promise<void> {
+    const blocked = err instanceof AccountBlocked;
+    status.phase = isCancellation(err) ? 'cancelled' : blocked ? 'blocked' : 'failed';
+    const message = isCancellation(err) ? `cancelled; Hume job(s) ${carry.jobIds.join(', ') || 'none'} left at Hume` : failureMessage(err);
+    status.lastError = message;
+    if (!job.batch) return;
+    const items = { completed: 0, failed: blocked ? 0 : job.batch.range.items };
+    // A blocked batch runs again once the run resumes: it leaves no failed outcome behind.
+    if (!blocked) await humeRecordBatchFailure({ batch: job.batch, config: job.config, jobIds: carry.jobIds, error: message });
+    await reportToParent({ status: blocked ? 'blocked' : 'failed', items, error: message });
   }
 
   /** A batch child tells its parent (by id, so the latest run gets it) that it is done. */
   async function reportToParent(report: Pick<BatchFinished, 'status' | 'items' | 'error'>): Promise<void> {
     const parent = workflowInfo().parent;
-    if (!input.batch || !parent) return;
+    if (!job.batch || !parent) return;
     try {
       await getExternalWorkflowHandle(parent.workflowId).signal(batchFinishedSignal, {
-        batch: input.batch.range.index,
-        jobIds: status.jobIds,
+        batch: job.batch.range.index,
+        workflowId,
+        jobIds: carry.jobIds,
         ...report,
       });
     } catch {
@@ -140,23 +228,50 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult> {
 
   /**
    * Waits for a callback or a growing silence, then asks Hume; only Hume's own answer counts, so
-   * forged, duplicated or stale callbacks cost at most one extra look.
+   * forged, duplicated or stale callbacks cost at most one extra look. A job past its deadline
+   * ends as FAILED; a check Hume does not answer waits on a timer that grows to minutes.
    */
-  async function waitUntilFinished(jobId: string, callbacks: boolean): Promise<JobSnapshot> {
-    const polling = input.polling ?? {};
-    let silenceMs = msOf(polling.firstPollAfter ?? (callbacks ? '3 minutes' : '5 seconds'));
-    const maxSilenceMs = msOf(polling.maxInterval ?? (callbacks ? '10 minutes' : '1 minute'));
+  async function waitUntilFinished(waiting: Waiting): Promise<JobSnapshot> {
+    status.phase = 'waiting';
+    const polling = job.polling ?? {};
+    const firstMs = msOf(polling.firstPollAfter ?? (waiting.callbacks ? '3 minutes' : '5 seconds'));
+    const maxSilenceMs = msOf(polling.maxInterval ?? (waiting.callbacks ? '10 minutes' : '1 minute'));
     const backoff = polling.backoffCoefficient ?? 2;
+    const deadline = waiting.submittedAt + maxJobDurationMs;
+    let silenceMs = firstMs * jitter(workflowId, carry.polls);
     for (;;) {
-      const hinted = await condition(() => reported.has(jobId), silenceMs);
-      reported.delete(jobId);
-      if (!hinted) status.polls++;
-      const snapshot = await humeCheckJob({ jobId });
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof humeJob>(input, carry);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const still = status.humeStatus ?? 'not confirmed';
+        return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
+      }
+      const hinted = await condition(() => reported.has(waiting.jobId), Math.max(1, Math.min(silenceMs, left)));
+      reported.delete(waiting.jobId);
+      if (!hinted) carry.polls++;
+      let snapshot: JobSnapshot;
+      try {
+        snapshot = await humeCheckJob({ jobId: waiting.jobId });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        status.checkFailures++;
+        status.lastError = `cannot check Hume job ${waiting.jobId}: ${failureMessage(err)}`;
+        silenceMs = outageWaitMs(silenceMs) * jitter(workflowId, carry.polls);
+        continue;
+      }
       status.humeStatus = snapshot.status;
       if (snapshot.status === 'COMPLETED' || snapshot.status === 'FAILED') return snapshot;
-      if (!hinted) silenceMs = Math.min(silenceMs * backoff, maxSilenceMs);
+      if (!hinted) silenceMs = Math.min(silenceMs * backoff, maxSilenceMs) * jitter(workflowId, carry.polls);
     }
   }
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function failureMessage(err: unknown): string {

@@ -2,20 +2,49 @@
  * The state of a `humeBatch` run that survives continue-as-new: cursor, in-flight batches,
  * counters. A plain class the workflow drives, so the workflow itself stays a thin loop.
  */
-import type { BatchFinished, HumeBatchInput, PlanResult, RunProgress, RunState } from './definitions.js';
+import type { BatchFinished, BatchRange, HumeBatchInput, PlanResult, RunProgress, RunState } from './definitions.js';
 
 const MAX_FAILURES_KEPT = 20;
+
+const DEFAULT_PAUSE_AFTER_FAILED_BATCHES = 5;
 
 export interface InFlightBatch {
   workflowId: string;
   items: number;
+  /** Kept so the batch can be looked up, recorded or run again without re-reading the plan. */
+  range: BatchRange;
+  /** How often the batch was started before (after a pause for an account-level failure). */
+  generation: number;
+}
+
+/** A batch whose job was refused for the account: it runs again once the run resumes. */
+export interface RequeuedBatch {
+  range: BatchRange;
+  generation: number;
 }
 
 /** The run's settings: the input's, or for a redrive the original run's. */
 export type RunSettings = Pick<
   HumeBatchInput,
-  'config' | 'artifacts' | 'maxJobAttempts' | 'polling' | 'allowedRoot' | 'maxFailedItemsPercent' | 'onCancel' | 'searchAttributes'
+  | 'config'
+  | 'artifacts'
+  | 'maxJobAttempts'
+  | 'polling'
+  | 'allowedRoot'
+  | 'maxFailedItemsPercent'
+  | 'onCancel'
+  | 'searchAttributes'
+  | 'maxJobDuration'
+  | 'resubmitDelay'
+  | 'pauseAfterFailedBatches'
 >;
+
+/** Why the run paused by itself; cleared by `resume`. */
+export interface PauseCause {
+  reason: string;
+  at: number;
+  batch: number;
+}
 
 /** Everything carried to the next run. Plain data: it travels as the continue-as-new argument. */
 export interface RunCarry {
@@ -40,8 +69,15 @@ export interface RunCarry {
   resubmissions: number;
   failures: Array<{ batch: number; error: string }>;
   paused: boolean;
+  /** Set when the run paused itself (circuit breaker). */
+  pausedBy?: PauseCause;
+  /** Batches that failed since the last one completed. */
+  failedInARow: number;
+  requeued: RequeuedBatch[];
   maxJobsInFlight: number;
   continuedAsNew: number;
+  /** Why the run could not go on, once it could not. */
+  error?: string;
 }
 
 export class RunTracker {
@@ -54,7 +90,12 @@ export class RunTracker {
   }
 
   get allStarted(): boolean {
-    return this.carry.cursor >= this.carry.plan.batches;
+    return this.carry.cursor >= this.carry.plan.batches && this.carry.requeued.length === 0;
+  }
+
+  /** The next batch to start comes from the requeue before the plan. */
+  get nextRequeued(): RequeuedBatch | undefined {
+    return this.carry.requeued[0];
   }
 
   get finished(): boolean {
@@ -65,28 +106,69 @@ export class RunTracker {
     return !this.carry.paused && !this.allStarted && this.inFlightCount < this.carry.maxJobsInFlight;
   }
 
-  started(batch: number, inFlight: InFlightBatch): void {
-    this.carry.inFlight[batch] = inFlight;
-    this.carry.pendingItems -= inFlight.items;
-    this.carry.cursor++;
+  /** Marks a batch in flight: from the requeue when `generation` > 0, else the plan's next. */
+  started(inFlight: InFlightBatch): void {
+    const c = this.carry;
+    c.inFlight[inFlight.range.index] = inFlight;
+    c.pendingItems -= inFlight.items;
+    if (inFlight.generation > 0) c.requeued = c.requeued.filter((r) => r.range.index !== inFlight.range.index);
+    else c.cursor++;
   }
 
-  /** Applies a child's report; a report for a batch not in flight (a duplicate) changes nothing. */
-  finish(report: BatchFinished): void {
-    const batch = this.carry.inFlight[report.batch];
-    if (!batch) return;
-    delete this.carry.inFlight[report.batch];
+  /** A batch whose child could not be started leaves the window; its items stay not run. */
+  notStarted(batch: InFlightBatch): void {
+    delete this.carry.inFlight[batch.range.index];
+  }
+
+  /**
+   * Applies a child's report. A report for a batch not in flight (a duplicate: report signal and
+   * child result both arrive) or from an older child of the batch changes nothing. Returns the
+   * cause when the report paused the run.
+   */
+  finish(report: BatchFinished): PauseCause | undefined {
     const c = this.carry;
+    const batch = c.inFlight[report.batch];
+    if (!batch || (report.workflowId !== undefined && report.workflowId !== batch.workflowId)) return undefined;
+    delete c.inFlight[report.batch];
+    c.humeJobsCreated += report.jobIds.length;
+    if (report.status === 'blocked') {
+      // Hume refused the account: nothing ran; the batch waits for `resume`.
+      c.requeued.push({ range: batch.range, generation: batch.generation + 1 });
+      c.pendingItems += batch.items;
+      return this.pause(report.batch, report.error ?? 'Hume refused the account');
+    }
     c.items.completed += report.items.completed;
     c.items.failed += report.items.failed;
-    c.humeJobsCreated += report.jobIds.length;
     c.resubmissions += Math.max(0, report.jobIds.length - 1);
-    if (report.status === 'completed') c.jobs.completed++;
-    else {
-      c.jobs.failed++;
-      c.failures.push({ batch: report.batch, error: report.error ?? 'unknown error' });
-      if (c.failures.length > MAX_FAILURES_KEPT) c.failures.shift();
+    if (report.status === 'completed') {
+      c.jobs.completed++;
+      c.failedInARow = 0;
+      return undefined;
     }
+    c.jobs.failed++;
+    c.failedInARow++;
+    c.failures.push({ batch: report.batch, error: report.error ?? 'unknown error' });
+    if (c.failures.length > MAX_FAILURES_KEPT) c.failures.shift();
+    const limit = c.settings.pauseAfterFailedBatches ?? DEFAULT_PAUSE_AFTER_FAILED_BATCHES;
+    if (limit > 0 && c.failedInARow >= limit && !this.allStarted) {
+      return this.pause(report.batch, `${c.failedInARow} batches failed in a row; last: ${report.error ?? 'unknown error'}`);
+    }
+    return undefined;
+  }
+
+  /** `resume`: an operator's, after fixing what paused the run. */
+  resume(): void {
+    this.carry.paused = false;
+    this.carry.pausedBy = undefined;
+    this.carry.failedInARow = 0;
+  }
+
+  private pause(batch: number, reason: string): PauseCause | undefined {
+    // The first cause is the one to fix; batches already in flight may report the same one.
+    if (this.carry.pausedBy) return undefined;
+    this.carry.paused = true;
+    this.carry.pausedBy = { reason, at: Date.now(), batch };
+    return this.carry.pausedBy;
   }
 
   failedPercent(): number {
@@ -119,12 +201,14 @@ export class RunTracker {
         completed: c.jobs.completed,
         failed: c.jobs.failed,
         inFlight: this.inFlightCount,
-        pending: c.plan.batches - c.cursor,
+        pending: c.plan.batches - c.cursor + c.requeued.length,
       },
       humeJobsCreated: c.humeJobsCreated,
       resubmissions: c.resubmissions,
       maxJobsInFlight: c.maxJobsInFlight,
       failures: c.failures,
+      ...(c.pausedBy ? { pausedBy: c.pausedBy } : {}),
+      ...(c.error ? { error: c.error } : {}),
       startedAt: c.startedAt,
       elapsedMs,
       itemsPerSecond,

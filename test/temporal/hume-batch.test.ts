@@ -88,17 +88,18 @@ describe('humeBatch', () => {
 
   it('resubmits FAILED jobs inside a run and counts the resubmission', async () => {
     stack.emulator.failNextJobs(1, 'transient failure');
-    const run = await start({ items: [{ text: 'one' }, { text: 'two' }], maxJobAttempts: 2 });
+    const run = await start({ items: [{ text: 'one' }, { text: 'two' }], maxJobAttempts: 2, resubmitDelay: 200 });
     const result = await run.result();
     expect(result.state).toBe('completed');
     expect(await run.progress()).toMatchObject({ humeJobsCreated: 2, resubmissions: 1, items: { completed: 2 } });
   });
 
   it('ends failed when more items failed than maxFailedItemsPercent, after writing the folder', async () => {
-    stack.emulator.failNextJobs(2, 'usage limit');
+    stack.emulator.failNextJobs(2, 'processing error');
     const run = await start({
       items: [{ id: 'a', text: 'alpha' }],
       maxJobAttempts: 2,
+      resubmitDelay: 200,
       maxFailedItemsPercent: 50,
     });
     const err = await run.result().catch((e: unknown) => e);
@@ -144,7 +145,7 @@ describe('humeBatch', () => {
     }
   });
 
-  it('with onCancel: abandon, cancels its in-flight jobs and marks their items not run', async () => {
+  it('with onCancel: abandon, cancels its in-flight jobs, records the Hume jobs it left and marks the rest not run', async () => {
     stack.emulator.setFaults({ callbackDropRate: 1 });
     try {
       const items = Array.from({ length: 40 }, (_, i) => ({ text: `abandoned text ${i}` }));
@@ -156,7 +157,12 @@ describe('humeBatch', () => {
       const child = stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-0`);
       expect((await child.describe()).status.name).toBe('CANCELLED');
       const index = await readJsonl(join(dir, 'out', runId, 'index.jsonl'));
-      expect(index.filter((row) => row.status === 'not_run')).toHaveLength(40);
+      // The two batches in flight were cancelled: their items failed, naming the Hume job left behind.
+      const abandoned = index.filter((row) => row.status === 'failed');
+      expect(abandoned).toHaveLength(20);
+      expect(abandoned.every((row) => typeof row.job_id === 'string' && String(row.error).includes(String(row.job_id)))).toBe(true);
+      expect(abandoned[0]?.error).toMatch(/cancelled.*left at Hume/);
+      expect(index.filter((row) => row.status === 'not_run')).toHaveLength(20);
     } finally {
       stack.emulator.setFaults({ callbackDropRate: 0 });
     }

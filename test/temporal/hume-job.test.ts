@@ -119,8 +119,8 @@ describe('humeJob with callbacks', () => {
   });
 
   it('resubmits a FAILED job as a new job, then completes', async () => {
-    stack.emulator.failNextJobs(1, 'usage limit exceeded');
-    const result = await (await run(stack, { texts: ['Second time lucky.'], config, polling: noPollForAnHour })).result();
+    stack.emulator.failNextJobs(1, 'transient processing error');
+    const result = await (await run(stack, { texts: ['Second time lucky.'], config, polling: noPollForAnHour, resubmitDelay: 200 })).result();
     expect(result.jobIds).toHaveLength(2);
     expect(result.attempts).toBe(2);
     expect(result.jobId).toBe(result.jobIds[1]);
@@ -128,11 +128,11 @@ describe('humeJob with callbacks', () => {
 
   it('gives up after maxJobAttempts FAILED jobs, naming the job and Hume’s message', async () => {
     const before = jobsCreated(stack);
-    stack.emulator.failNextJobs(2, 'user has exceeded their usage limit');
-    const handle = await run(stack, { texts: ['Never.'], config, maxJobAttempts: 2, polling: noPollForAnHour });
+    stack.emulator.failNextJobs(2, 'media decoder crashed');
+    const handle = await run(stack, { texts: ['Never.'], config, maxJobAttempts: 2, polling: noPollForAnHour, resubmitDelay: 200 });
     const message = await failureOf(handle.result());
     expect(message).toMatch(/gave up after 2 Hume job\(s\) ended FAILED/);
-    expect(message).toMatch(/Hume job [0-9a-f-]{36} FAILED: .*user has exceeded their usage limit/);
+    expect(message).toMatch(/Hume job [0-9a-f-]{36} FAILED: .*media decoder crashed/);
     expect(jobsCreated(stack) - before).toBe(2);
     expect(await handle.query(statusQuery)).toMatchObject({ phase: 'failed', attempt: 2 });
   });

@@ -1,0 +1,76 @@
+/**
+ * Supervision of a run's batch workflows from outside them: how each one ended, read from
+ * Temporal, for children the run cannot await (carried across continue-as-new) or that ended
+ * without a word (terminated, timed out). A batch that ended that way gets its failed outcome
+ * written here, so the index names every item and `redrive` re-runs them.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { JobConfig } from '../hume/schemas.js';
+import type { BatchSource, HumeJobResult } from '../schemas/humeJob.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
+import { humeRecordBatchFailure } from './results.js';
+
+export interface SettleBatchesInput {
+  batches: Array<{ workflowId: string; batch: BatchSource }>;
+  config?: JobConfig;
+}
+
+export type BatchState =
+  | { workflowId: string; batch: number; state: 'running' }
+  | { workflowId: string; batch: number; state: 'completed'; jobIds: string[]; items: { completed: number; failed: number } }
+  | { workflowId: string; batch: number; state: 'failed' | 'blocked'; jobIds: string[]; error: string };
+
+/** Close statuses after which the child never ran its own failure path. */
+const SILENT_ENDS: Record<string, string> = {
+  TERMINATED: 'terminated by operator',
+  TIMED_OUT: 'timed out (workflow timeout)',
+};
+
+export async function humeSettleBatches({ batches, config }: SettleBatchesInput): Promise<BatchState[]> {
+  const { client } = Context.current();
+  const states: BatchState[] = [];
+  for (const { workflowId, batch } of batches) {
+    const index = batch.range.index;
+    const handle = client.workflow.getHandle(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      states.push(await recordSilentEnd(workflowId, batch, config, [], 'its workflow no longer exists'));
+      continue;
+    }
+    const jobIds = Array.isArray(description.memo?.humeJobIds) ? (description.memo.humeJobIds as string[]) : [];
+    const status = description.status.name;
+    if (status === 'RUNNING') {
+      states.push({ workflowId, batch: index, state: 'running' });
+    } else if (status === 'COMPLETED') {
+      const result = (await handle.result()) as HumeJobResult;
+      states.push({ workflowId, batch: index, state: 'completed', jobIds: result.jobIds, items: result.batchItems ?? { completed: 0, failed: 0 } });
+    } else if (status === 'FAILED') {
+      const failure = await handle.result().then(() => undefined, (err: unknown) => err);
+      const cause = failure instanceof WorkflowFailedError ? failure.cause : undefined;
+      const blocked = cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.accountBlocked;
+      states.push({ workflowId, batch: index, state: blocked ? 'blocked' : 'failed', jobIds, error: cause?.message ?? 'failed' });
+    } else if (status === 'CANCELLED') {
+      // A cancelled child records its own outcome on the way out.
+      states.push({ workflowId, batch: index, state: 'failed', jobIds, error: 'cancelled' });
+    } else {
+      states.push(await recordSilentEnd(workflowId, batch, config, jobIds, SILENT_ENDS[status] ?? `ended ${status.toLowerCase()}`));
+    }
+  }
+  return states;
+}
+
+async function recordSilentEnd(
+  workflowId: string,
+  batch: BatchSource,
+  config: JobConfig | undefined,
+  jobIds: string[],
+  error: string,
+): Promise<BatchState> {
+  await humeRecordBatchFailure({ batch, config, jobIds, error });
+  return { workflowId, batch: batch.range.index, state: 'failed', jobIds, error };
+}
