@@ -19,6 +19,14 @@ import { startReceiver } from '../src/webhook/index.js';
 import { createHumeWorker, workflowsPath } from '../src/worker.js';
 
 const WEBHOOK_SECRET = 'bench-webhook-secret-4c1d9e07';
+/**
+ * The worker's request limit in the bench. The bench measures orchestration against a local
+ * server, next to a script that has no limit: the default (10/s, meant for Hume) would measure
+ * the limit instead. Set far above what a run sends; the peak it did send is a figure of its own.
+ */
+export const BENCH_MAX_REQUESTS_PER_SECOND = 1_000;
+/** How often the server's request counter is read for the request-rate figures, ms. */
+const RATE_SAMPLE_MS = 1_000;
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 export interface BenchTemporal {
@@ -34,6 +42,8 @@ export interface OurRun {
   makespanMs: number;
   workflowId: string;
   result: HumeBatchResult;
+  /** Requests the Hume-compatible server saw per second: over the makespan, and in its busiest second. */
+  requestsPerSecond: { mean: number; peak: number };
 }
 
 export async function startBenchTemporal(): Promise<BenchTemporal> {
@@ -72,17 +82,44 @@ async function runOnFreshWorker({ connection, client, bundle }: WorkerDeps, emul
     const worker = await createHumeWorker({
       connection,
       taskQueue,
-      hume: { apiKey: emulator.apiKey, baseUrl: emulator.url },
+      hume: { apiKey: emulator.apiKey, baseUrl: emulator.url, maxRequestsPerSecond: BENCH_MAX_REQUESTS_PER_SECOND },
       callbacks: { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] },
       workerOptions: { workflowBundle: bundle },
     });
     return await worker.runUntil(async () => {
+      const rate = sampleRequestRate(emulator);
       const started = performance.now();
-      const handle = await startRun(client, input, { taskQueue });
-      const result = await handle.result();
-      return { makespanMs: performance.now() - started, workflowId: handle.workflow.workflowId, result };
+      try {
+        const handle = await startRun(client, input, { taskQueue });
+        const result = await handle.result();
+        const makespanMs = performance.now() - started;
+        return { makespanMs, workflowId: handle.workflow.workflowId, result, requestsPerSecond: rate.figures(makespanMs) };
+      } finally {
+        rate.stop();
+      }
     });
   } finally {
     await receiver.close();
   }
+}
+
+/** `mean / busiest second (limit N)`, requests per second. */
+export const requestRate = ({ requestsPerSecond: { mean, peak } }: OurRun): string =>
+  `${mean.toFixed(1)} / ${peak.toFixed(0)} (limit ${BENCH_MAX_REQUESTS_PER_SECOND})`;
+
+/** Reads the server's request count every second: the busiest second, and the mean over a run. */
+function sampleRequestRate(emulator: HumeEmulator) {
+  const total = () => Object.values(emulator.stats().requests).reduce((n, r) => n + r, 0);
+  const first = total();
+  let last = first;
+  let peak = 0;
+  const timer = setInterval(() => {
+    const now = total();
+    peak = Math.max(peak, ((now - last) * 1000) / RATE_SAMPLE_MS);
+    last = now;
+  }, RATE_SAMPLE_MS);
+  return {
+    figures: (makespanMs: number) => ({ mean: ((total() - first) * 1000) / makespanMs, peak: Math.max(peak, total() - last) }),
+    stop: () => clearInterval(timer),
+  };
 }

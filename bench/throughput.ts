@@ -9,6 +9,7 @@ import type { Benchmark } from './context.js';
 import { historyRows } from './history.js';
 import { reviewText, writeTextManifest } from './manifest.js';
 import { rowsOf } from './table.js';
+import { requestRate } from './temporal.js';
 import { cpuMsOf, mb, resetPeakRss, seconds, selfCpuMs, vm } from './proc.js';
 
 const TARGET_JOBS_PER_SECOND = 50;
@@ -40,6 +41,7 @@ export const throughput: Benchmark = async (ctx) => {
   return [
     row('makespan', seconds(run.makespanMs)),
     row('jobs completed per second', perSecond.toFixed(1), `>= ${TARGET_JOBS_PER_SECOND}`, perSecond >= TARGET_JOBS_PER_SECOND),
+    row('Hume requests/s: mean / busiest second', requestRate(run)),
     row('bench process CPU (worker+receiver+emulator)', `${seconds(cpuMs)} (${cores(cpuMs, run.makespanMs)} cores)`),
     row('bench process peak RSS', mb(peakRss)),
     row('Temporal dev server CPU', `${seconds(serverCpuMs)} (${cores(serverCpuMs, run.makespanMs)} cores)`),

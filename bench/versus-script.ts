@@ -11,7 +11,7 @@ import { writeTextManifest, reviewText } from './manifest.js';
 import { seconds } from './proc.js';
 import { runScript } from './script.js';
 import { type Row, rowsOf } from './table.js';
-import type { BenchTemporal } from './temporal.js';
+import { type BenchTemporal, requestRate } from './temporal.js';
 
 /** Our default maxJobsInFlight; the script gets the same concurrency. */
 const CONCURRENCY = 100;
@@ -38,6 +38,7 @@ export const versusScript: Benchmark = async (ctx) => {
       row('makespan ratio ours/script', `${makespan.toFixed(3)}x`, `<= ${TARGET_MAKESPAN}x`, makespan <= TARGET_MAKESPAN),
       row('Hume requests script / ours', `${script.requests} / ${ours.requests}`),
       row('request ratio ours/script', `${requests.toFixed(3)}x`, `<= ${TARGET_REQUESTS}x`, requests <= TARGET_REQUESTS),
+      row('Hume requests/s ours: mean / busiest second', requestRate(ours)),
     );
     if (texts === Math.max(...ctx.config.versusTexts)) rows.push(...(await historyRows(temporal.client, ours.workflowId, jobs, name)));
   }

@@ -4,6 +4,7 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMIT } from './hume/rate-limit.js';
 import { describeIssues } from './schemas/issues.js';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions.js';
 
@@ -15,6 +16,10 @@ const optionalString = z
 export const HumeEnv = z.object({
   HUME_API_KEY: optionalString,
   HUME_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.hume.ai'),
+  /** Requests per second this process sends to Hume, every client together (bursts of as many). */
+  HUME_MAX_REQUESTS_PER_SECOND: optionalString
+    .pipe(z.coerce.number<string>().positive().optional())
+    .transform((v) => v ?? DEFAULT_RATE_LIMIT.requestsPerSecond),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** Public base URL at which Hume reaches the webhook receiver; unset means polling mode. */
   HUME_CALLBACK_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),

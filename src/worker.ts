@@ -85,7 +85,7 @@ export async function runWorkerFromEnv(
       connection,
       namespace,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL },
+      hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL, maxRequestsPerSecond: config.HUME_MAX_REQUESTS_PER_SECOND },
       callbacks,
       dataConverter,
     });

@@ -9,6 +9,7 @@ describe('configuration from the environment', () => {
       HUME_WEBHOOK_HOST: '127.0.0.1',
       HUME_WEBHOOK_PORT: 8787,
       HUME_WEBHOOK_RECEIVER: 'on',
+      HUME_MAX_REQUESTS_PER_SECOND: 10,
     });
     expect(loadTemporalConnectConfig({})).toMatchObject({ connectionOptions: { address: 'localhost:7233' }, namespace: 'default' });
   });
@@ -24,8 +25,15 @@ describe('configuration from the environment', () => {
     expect(() => loadHumeEnv({ HUME_BASE_URL: 'ftp://x' })).toThrow(/HUME_BASE_URL/);
     expect(() => loadHumeEnv({ HUME_WEBHOOK_SECRET: 'short' })).toThrow(/HUME_WEBHOOK_SECRET: must be at least 16 characters/);
     expect(() => loadHumeEnv({ HUME_WEBHOOK_RECEIVER: 'maybe' })).toThrow(/HUME_WEBHOOK_RECEIVER/);
+    expect(() => loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: '0' })).toThrow(/HUME_MAX_REQUESTS_PER_SECOND/);
+    expect(() => loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: 'fast' })).toThrow(/HUME_MAX_REQUESTS_PER_SECOND/);
     expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(ConfigError);
     expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(/HUME_WEBHOOK_SECRET is not/);
+  });
+
+  it('reads the request rate to Hume, fractions included', () => {
+    expect(loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: '2.5' }).HUME_MAX_REQUESTS_PER_SECOND).toBe(2.5);
+    expect(loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: '' }).HUME_MAX_REQUESTS_PER_SECOND).toBe(10);
   });
 
   it('accepts the previous webhook secret during a rotation, current first', () => {

@@ -1,4 +1,5 @@
 /** Reads a job's state from Hume: the workflow's only source of truth (callbacks are hints). */
+import { Context } from '@temporalio/activity';
 import type { HumeClient } from '../hume/client.js';
 import { humeCall } from './failures.js';
 
@@ -12,7 +13,7 @@ export interface JobSnapshot {
 
 export function createCheckJob(hume: HumeClient) {
   return async function humeCheckJob({ jobId }: { jobId: string }): Promise<JobSnapshot> {
-    const { state } = await humeCall(() => hume.getJob(jobId));
+    const { state } = await humeCall(() => hume.getJob(jobId, { signal: Context.current().cancellationSignal }));
     // Every state variant is loose: read the fields a status may carry without trusting their presence.
     const fields = state as { message?: unknown; created_timestamp_ms?: unknown; started_timestamp_ms?: unknown; ended_timestamp_ms?: unknown };
     const number = (value: unknown) => (typeof value === 'number' ? value : undefined);

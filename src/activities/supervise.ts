@@ -13,12 +13,14 @@ import { FAILURE_TYPES } from '../workflows/definitions.js';
 import { humeRecordBatchFailure } from './results.js';
 
 export interface SettleBatchesInput {
+  /** The run the batches belong to: a running workflow is ours when its memo names this run and batch. */
+  runId: string;
   batches: Array<{ workflowId: string; batch: BatchSource }>;
   config?: JobConfig;
 }
 
 export type BatchState =
-  | { workflowId: string; batch: number; state: 'running' }
+  | { workflowId: string; batch: number; state: 'running'; ours: boolean }
   | { workflowId: string; batch: number; state: 'completed'; jobIds: string[]; items: { completed: number; failed: number } }
   | { workflowId: string; batch: number; state: 'failed' | 'blocked'; jobIds: string[]; error: string };
 
@@ -28,7 +30,7 @@ const SILENT_ENDS: Record<string, string> = {
   TIMED_OUT: 'timed out (workflow timeout)',
 };
 
-export async function humeSettleBatches({ batches, config }: SettleBatchesInput): Promise<BatchState[]> {
+export async function humeSettleBatches({ runId, batches, config }: SettleBatchesInput): Promise<BatchState[]> {
   const { client } = Context.current();
   const states: BatchState[] = [];
   for (const { workflowId, batch } of batches) {
@@ -45,7 +47,8 @@ export async function humeSettleBatches({ batches, config }: SettleBatchesInput)
     const jobIds = Array.isArray(description.memo?.humeJobIds) ? (description.memo.humeJobIds as string[]) : [];
     const status = description.status.name;
     if (status === 'RUNNING') {
-      states.push({ workflowId, batch: index, state: 'running' });
+      const ours = description.type === 'humeJob' && description.memo?.runId === runId && description.memo?.batch === index;
+      states.push({ workflowId, batch: index, state: 'running', ours });
     } else if (status === 'COMPLETED') {
       const result = (await handle.result()) as HumeJobResult;
       states.push({ workflowId, batch: index, state: 'completed', jobIds: result.jobIds, items: result.batchItems ?? { completed: 0, failed: 0 } });

@@ -3,7 +3,9 @@
  * parsed with the permissive schemas in `schemas.ts`, every failure a classified HumeError.
  *
  * It never retries (Temporal activities do, honouring `HumeError.retryable`/`retryAfterMs`), and
- * every call has a timeout covering the whole exchange, body included.
+ * every call has a timeout covering the whole exchange, body included. Every request first takes
+ * a slot from a limiter that all clients of the same server in this process share
+ * (`rate-limit.ts`), and a 429 holds them all back until its Retry-After.
  */
 import type { Dispatcher } from 'undici';
 import { HumeInvalidRequestError } from './errors.js';
@@ -11,6 +13,7 @@ import { streamToFile, type DownloadResult } from './download.js';
 import { HumeHttp, readJson, type CallOptions, type HttpRequest } from './http.js';
 import { iterateJobPages, listJobsQuery, type IterateJobsParams, type ListJobsParams } from './listJobs.js';
 import { buildMultipartBody, type LocalFileInput } from './multipart.js';
+import { DEFAULT_RATE_LIMIT, sharedRateLimiter } from './rate-limit.js';
 import { InferenceJob, JobId, JobList, Predictions, type InferenceBaseRequest } from './schemas.js';
 import { validateRequest } from './validateRequest.js';
 
@@ -27,6 +30,15 @@ export interface HumeClientOptions {
   timeoutMs?: number;
   /** undici dispatcher (pool, proxy, mock). @default undici's global dispatcher */
   dispatcher?: Dispatcher;
+  /**
+   * Requests per second this process sends to `baseUrl`'s server, shared by every HumeClient on
+   * that server (the lowest asked for applies to all); a 429 pauses them all for its Retry-After.
+   * Waiting for a slot does not count against `timeoutMs`. `Infinity`: this client does not wait
+   * (and does not pause on 429). @default 10 (see `DEFAULT_RATE_LIMIT`)
+   */
+  maxRequestsPerSecond?: number;
+  /** Requests that may go at once after a quiet spell. @default `maxRequestsPerSecond` rounded up */
+  maxRequestBurst?: number;
 }
 
 const DEFAULT_BASE_URL = 'https://api.hume.ai';
@@ -38,6 +50,7 @@ export class HumeClient {
 
   constructor(options: HumeClientOptions) {
     const { apiKey, baseUrl = DEFAULT_BASE_URL, timeoutMs = DEFAULT_TIMEOUT_MS, dispatcher } = options;
+    const { maxRequestsPerSecond: rate = DEFAULT_RATE_LIMIT.requestsPerSecond, maxRequestBurst: burst = Math.ceil(rate) } = options;
     const invalid = (reason: string) => new HumeInvalidRequestError({ call: 'new HumeClient', reason });
     if (typeof apiKey !== 'string' || apiKey.trim() === '') throw invalid('options.apiKey must be a non-empty string');
     if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
@@ -49,7 +62,14 @@ export class HumeClient {
     if (dispatcher !== undefined && typeof dispatcher?.dispatch !== 'function') {
       throw invalid('options.dispatcher must be an undici Dispatcher');
     }
-    this.#http = new HumeHttp({ apiKey, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs, dispatcher });
+    if (typeof rate !== 'number' || !(rate > 0)) {
+      throw invalid(`options.maxRequestsPerSecond must be a positive number, got ${rate}`);
+    }
+    if (rate !== Infinity && (!Number.isSafeInteger(burst) || burst < 1)) {
+      throw invalid(`options.maxRequestBurst must be a positive integer, got ${burst}`);
+    }
+    const limiter = rate === Infinity ? undefined : sharedRateLimiter(baseUrl, { requestsPerSecond: rate, burst });
+    this.#http = new HumeHttp({ apiKey, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs, dispatcher, limiter });
   }
 
   /** One page of jobs (`GET /v0/batch/jobs`). */

@@ -16,8 +16,9 @@ import {
   HumeTimeoutError,
   findNetworkError,
 } from './errors.js';
-import { ErrorBody } from './schemas.js';
+import { DEFAULT_429_PAUSE_MS, type RequestRateLimiter } from './rate-limit.js';
 import { parseRetryAfterMs } from './retryAfter.js';
+import { ErrorBody } from './schemas.js';
 
 export interface CallOptions {
   /** Aborts the call (e.g. activity cancellation); the signal's reason is thrown as is. */
@@ -41,6 +42,8 @@ export interface HttpSettings {
   apiKey: string;
   timeoutMs: number;
   dispatcher?: Dispatcher;
+  /** Every request takes a slot first; a 429 pauses it. None: requests go at once. */
+  limiter?: RequestRateLimiter;
 }
 
 /** Bytes of an error body we read: enough for any JSON message, bounded for HTML error pages. */
@@ -65,6 +68,10 @@ export class HumeHttp {
     req: HttpRequest,
     consume: (body: ResponseBody) => Promise<T>,
   ): Promise<T> {
+    const { limiter } = this.#settings;
+    // Before the deadline starts: waiting for a slot is not the call being slow. The caller's
+    // signal still ends the wait, with its reason.
+    await limiter?.acquire(options?.signal);
     const timeoutMs = options?.timeoutMs ?? this.#settings.timeoutMs;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = options?.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
@@ -77,11 +84,14 @@ export class HumeHttp {
         ...(this.#settings.dispatcher && { dispatcher: this.#settings.dispatcher }),
       });
       if (res.statusCode < 200 || res.statusCode > 299) {
+        const retryAfterMs = parseRetryAfterMs(res.headers);
+        // Throttled: hold back every call to this server, not only this one (its retry waits too).
+        if (res.statusCode === 429) limiter?.pause(retryAfterMs ?? DEFAULT_429_PAUSE_MS);
         throw new HumeHttpError({
           call,
           status: res.statusCode,
           detail: this.#redact(await readErrorDetail(res.body)),
-          retryAfterMs: parseRetryAfterMs(res.headers),
+          retryAfterMs,
         });
       }
       return await consume(res.body);

@@ -141,7 +141,13 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   const carry = run.carry;
   publish();
   // Children of earlier runs report by signal; one that ended silently (terminated) is found here.
-  if (run.inFlightCount > 0) void CancellationScope.nonCancellable(superviseCarried);
+  let supervising = false;
+  const superviseUnawaited = () => {
+    if (supervising) return;
+    supervising = true;
+    void CancellationScope.nonCancellable(superviseCarried).finally(() => (supervising = false));
+  };
+  if (run.inFlightCount > 0) superviseUnawaited();
 
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
@@ -274,6 +280,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   /** Looks batches up in Temporal and applies what ended; a batch still running stays in flight. */
   async function settle(batches: InFlightBatch[]): Promise<void> {
     const states = await humeSettleBatches({
+      runId: carry.runId,
       batches: batches.map((b) => ({ workflowId: b.workflowId, batch: batchSource(b.range) })),
       config: carry.settings.config,
     });
@@ -293,11 +300,25 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     }
   }
 
-  /** A start refused because the id is taken ends the run with a message, not a retried task. */
+  /**
+   * Starts a batch's child. Its id may be taken by the batch's own child, still running — after
+   * this run was reset, say: then that child is supervised as it is. Taken by anything else, the
+   * run ends with a message, not a retried task.
+   */
   async function startBatch(batch: InFlightBatch): Promise<void> {
     try {
       await startChildFor(batch);
     } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const [found] = await humeSettleBatches({ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] });
+        if (found?.state === 'running' && found.ours) return superviseUnawaited();
+        if (found && found.state !== 'running') {
+          // It ended between the refusal and the look-up: its report is as good as a start.
+          const report = reportOf(found);
+          if (report) apply(report);
+          return;
+        }
+      }
       // It never started: nothing to wait for, its items are not run.
       run.notStarted(batch);
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -346,8 +367,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
         const delay = FINALIZE_RETRY_DELAYS_MS[attempt];
         const message = `cannot write the results folder ${carry.runDir}: ${failureMessage(err)}`;
         if (delay === undefined) throw ApplicationFailure.nonRetryable(`run ${carry.runId}: ${message}`, FAILURE_TYPES.runFailed);
-        carry.error ??= message;
-        publish();
+        setCurrentDetails(`${runDetails(progress())}\n\nFinalize failed, tried again in ${delay / 1000} s: ${message}`);
         await sleep(delay);
       }
     }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { type HumeEmulator, type HumeEmulatorOptions, startHumeEmulator } from '../../src/emulator/index.js';
 import { type RunningReceiver, startReceiver } from '../../src/webhook/index.js';
+import { createActivities } from '../../src/activities/index.js';
+import { HumeClient } from '../../src/hume/client.js';
 import { createHumeWorker } from '../../src/worker.js';
 import { connectTemporal, type TemporalTestContext, testWorkflowBundle } from './temporal.js';
 
@@ -22,6 +24,10 @@ export interface StackOptions {
   workerApiKey?: string;
   /** A Temporal server of the test's own. @default the shared dev server */
   temporalAddress?: string;
+  /** The worker's Hume request limit. @default 200 (the production default is lower) */
+  maxRequestsPerSecond?: number;
+  /** Replaces some of the worker's activities (to inject a failure into one step). */
+  wrapActivities?: (activities: WorkerActivities) => WorkerActivities;
   /** Puts something (a proxy) between the worker and the Hume-compatible server. */
   through?: (humeUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
 }
@@ -33,8 +39,13 @@ export interface Stack {
   worker: Worker;
   /** A fresh results folder. */
   resultDir(): string;
+  /** Stops the worker and starts another on the same task queue (a fixed key, say). */
+  restartWorker(options?: { apiKey?: string; wrapActivities?: (activities: WorkerActivities) => WorkerActivities }): Promise<void>;
   close(): Promise<void>;
 }
+
+export type WorkerActivities = Record<string, (...args: never[]) => Promise<unknown>>;
+
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const temporal = await connectTemporal(options.temporalAddress);
@@ -46,22 +57,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const proxy = await options.through?.(emulator.url);
   const receiver =
     options.callbacks === false ? undefined : await startReceiver({ client: temporal.client, secrets: [WEBHOOK_SECRET] });
-  const worker = await createHumeWorker({
-    connection: temporal.nativeConnection,
-    taskQueue: temporal.taskQueue,
-    hume: { apiKey: options.workerApiKey ?? API_KEY, baseUrl: proxy?.url ?? emulator.url },
-    callbacks: receiver && { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] },
-    workerOptions: { workflowBundle: await testWorkflowBundle() },
-  });
-  const running = worker.run();
+  const startWorker = async (apiKey: string, wrap?: (activities: WorkerActivities) => WorkerActivities) => {
+    // Loopback tests run many jobs at once: the process-wide limiter's production default would time them, not the code.
+    const hume = new HumeClient({ apiKey, baseUrl: proxy?.url ?? emulator.url, maxRequestsPerSecond: options.maxRequestsPerSecond ?? 200 });
+    const callbacks = receiver && { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] };
+    const created = await createHumeWorker({
+      connection: temporal.nativeConnection,
+      taskQueue: temporal.taskQueue,
+      hume,
+      callbacks,
+      workerOptions: {
+        workflowBundle: await testWorkflowBundle(),
+        ...(wrap ? { activities: wrap(createActivities({ hume, callbacks }) as unknown as WorkerActivities) } : {}),
+      },
+    });
+    return { worker: created, running: created.run() };
+  };
+  let { worker, running } = await startWorker(options.workerApiKey ?? API_KEY, options.wrapActivities);
   const root = mkdtempSync(join(tmpdir(), 'hume-results-'));
   let folders = 0;
-  return {
+  const stack: Stack = {
     temporal,
     emulator,
     receiver,
     worker,
     resultDir: () => join(root, `job-${++folders}`),
+    async restartWorker(restart = {}) {
+      worker.shutdown();
+      await running;
+      ({ worker, running } = await startWorker(restart.apiKey ?? API_KEY, restart.wrapActivities));
+      stack.worker = worker;
+    },
     async close() {
       worker.shutdown();
       await running;
@@ -71,4 +97,5 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await temporal.close();
     },
   };
+  return stack;
 }

@@ -148,6 +148,10 @@ describe('HumeClient options', () => {
     [{ apiKey: 'k', timeoutMs: 0 }, /options\.timeoutMs/],
     [{ apiKey: 'k', timeoutMs: 1.5 }, /options\.timeoutMs/],
     [{ apiKey: 'k', dispatcher: {} as never }, /options\.dispatcher/],
+    [{ apiKey: 'k', maxRequestsPerSecond: 0 }, /options\.maxRequestsPerSecond/],
+    [{ apiKey: 'k', maxRequestsPerSecond: Number.NaN }, /options\.maxRequestsPerSecond/],
+    [{ apiKey: 'k', maxRequestBurst: 0 }, /options\.maxRequestBurst/],
+    [{ apiKey: 'k', maxRequestsPerSecond: 5, maxRequestBurst: 2.5 }, /options\.maxRequestBurst/],
   ])('refuses %j', (options, pattern) => {
     expect(() => new HumeClient(options)).toThrow(pattern);
   });

@@ -15,7 +15,9 @@ let client: HumeClient;
 
 beforeAll(async () => {
   server = await startServer((_req, res, raw) => reply(res, raw));
-  client = new HumeClient({ apiKey: API_KEY, baseUrl: server.url, timeoutMs: 500 });
+  // No limiter: these 429s carry Retry-After of up to a minute, which would pause the next tests
+  // (test/hume/rate-limit.test.ts covers that pause).
+  client = new HumeClient({ apiKey: API_KEY, baseUrl: server.url, timeoutMs: 500, maxRequestsPerSecond: Infinity });
 });
 afterAll(() => server.close());
 

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
 
 export const API_KEY = 'test-key-5f1c9d2e-do-not-leak';
 
@@ -11,6 +12,8 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** `performance.now()` when the request's headers arrived. */
+  receivedAt: number;
 }
 
 export type Handler = (req: RecordedRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
@@ -25,9 +28,10 @@ export interface TestServer {
 export async function startServer(handler: Handler): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer(async (raw, res) => {
+    const receivedAt = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of raw) chunks.push(chunk as Buffer);
-    const req = { method: raw.method ?? '', url: raw.url ?? '', headers: raw.headers, body: Buffer.concat(chunks) };
+    const req = { method: raw.method ?? '', url: raw.url ?? '', headers: raw.headers, body: Buffer.concat(chunks), receivedAt };
     requests.push(req);
     try {
       await handler(req, res, raw);
@@ -47,6 +51,41 @@ export async function startServer(handler: Handler): Promise<TestServer> {
       await once(server, 'close');
     },
   };
+}
+
+export interface RecordedAnswer {
+  status: number;
+  /** `performance.now()` when the answer was written. */
+  answeredAt: number;
+  retryAfterMs?: number;
+}
+
+/**
+ * A loopback proxy to `target` that records when each request arrives (`requests`) and what was
+ * answered when (`answers`): what a server sees, in this process's clock, for rate assertions.
+ */
+export async function startRecordingProxy(target: string): Promise<TestServer & { answers: RecordedAnswer[] }> {
+  const answers: RecordedAnswer[] = [];
+  const server = await startServer(async (req, res) => {
+    const pick = (name: string) => (typeof req.headers[name] === 'string' ? { [name]: req.headers[name] } : {});
+    const upstream = await request(`${target}${req.url}`, {
+      method: req.method as 'GET' | 'POST',
+      headers: { ...pick('x-hume-api-key'), ...pick('accept'), ...pick('content-type') },
+      body: req.method === 'POST' ? req.body : undefined,
+    });
+    const body = Buffer.from(await upstream.body.arrayBuffer());
+    const retryAfter = upstream.headers['retry-after'];
+    const headers: Record<string, string> = { 'content-type': String(upstream.headers['content-type'] ?? 'application/json') };
+    if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
+    res.writeHead(upstream.statusCode, headers);
+    res.end(body);
+    answers.push({
+      status: upstream.statusCode,
+      answeredAt: performance.now(),
+      ...(typeof retryAfter === 'string' ? { retryAfterMs: Number(retryAfter) * 1000 } : {}),
+    });
+  });
+  return { ...server, answers };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
