@@ -3,6 +3,7 @@
  * is submitted, refusing the run with every invalid line listed; and give each batch its items
  * back at submit, from the exact bytes the plan hashed.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -20,6 +21,7 @@ import {
 } from '../manifest/index.js';
 import { readSlice, sha256 } from '../manifest/slices.js';
 import { INVALID_JSONL, PLAN_JSON, PLAN_JSONL } from '../results/layout.js';
+import { claimRunFolder, type Planner, RunOwner } from '../results/owner.js';
 import {
   BatchLimits,
   type BatchRange,
@@ -31,6 +33,8 @@ import {
   type ManifestRef,
   type PlanResult,
 } from '../schemas/batch.js';
+import { describeIssues } from '../schemas/issues.js';
+import { createFsStore } from '../store/fs.js';
 
 export interface PlanManifestInput {
   /** The run's folder: `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
@@ -43,6 +47,12 @@ export interface PlanManifestInput {
   allowedRoot?: string;
   /** Plan the valid items and list the invalid ones, instead of refusing the run. @default false */
   skipInvalid?: boolean;
+  /**
+   * The run planning for: its workflow id and `workflowInfo().firstExecutionRunId`. The first
+   * planning writes it to `<runDir>/owner.json`; planning again succeeds only for the same run.
+   * @default the activity's workflow, with the first run id of its chain asked of the server
+   */
+  owner?: RunOwner;
 }
 
 /** Invalid lines kept in the result and the failure details; all of them are in `invalid.jsonl`. */
@@ -61,7 +71,16 @@ export function createManifestActivities() {
       const limits = BatchLimits.safeParse({ ...DEFAULT_BATCH_LIMITS, ...input.limits });
       if (!limits.success) throw invalidConfig(`limits: ${limits.error.issues.map(describeIssue).join('; ')}`);
 
+      if (!input.manifest === !input.items) throw invalidConfig('give exactly one of manifest or items');
+      const owner = input.owner === undefined ? undefined : RunOwner.safeParse(input.owner);
+      if (owner && !owner.success) throw invalidConfig(describeIssues(owner.error, 'owner'));
+
       const runDir = resolve(input.runDir);
+      // Before anything is written to the folder: it is this run's, or the run is refused.
+      const claim = await claimRunFolder(createFsStore(runDir), await plannerOf(owner?.data), new Date());
+      if (!claim.claimed) {
+        throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
+      }
       await mkdir(runDir, { recursive: true });
       const source = await manifestSource(input, runDir);
       const planPath = join(runDir, PLAN_JSONL);
@@ -136,9 +155,45 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
   return items;
 }
 
+/**
+ * Who plans: the owner given, else the activity's workflow. Activity info has the workflow's
+ * current run id, not the first run id of its chain, so that is asked of the server. Without an
+ * answer the current run id stands in: planning normally runs in the chain's first run, where
+ * the two are the same; only a re-planning after a reset or a workflow retry would then be
+ * refused, never a new run with the same workflow id accepted. Outside any workflow: a planner no
+ * one else matches.
+ */
+async function plannerOf(owner: RunOwner | undefined): Promise<Planner> {
+  if (owner) return owner;
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    // Not in an activity (a dry run).
+  }
+  const execution = context?.info.inWorkflow ? context.info.workflowExecution : undefined;
+  if (!context || !execution) return { workflowId: null, firstExecutionRunId: randomUUID() };
+  return { workflowId: execution.workflowId, firstExecutionRunId: await firstRunIdOf(context, execution) };
+}
+
+async function firstRunIdOf(context: Context, execution: { workflowId: string; runId: string }): Promise<string> {
+  let client: Context['client'];
+  try {
+    client = context.client;
+  } catch {
+    return execution.runId; // a MockActivityEnvironment without a client
+  }
+  try {
+    const { workflowExecutionInfo } = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution });
+    if (workflowExecutionInfo?.firstRunId) return workflowExecutionInfo.firstRunId;
+  } catch (err) {
+    context.log.warn('cannot ask the server for the first run id of the planning workflow; using its run id', { error: String(err) });
+  }
+  return execution.runId;
+}
+
 /** The manifest to plan: the given file, or the inline items written to `<runDir>/manifest.jsonl`. */
 async function manifestSource(input: PlanManifestInput, runDir: string): Promise<{ path: string; format: ManifestFormat }> {
-  if (!input.manifest === !input.items) throw invalidConfig('give exactly one of manifest or items');
   if (input.manifest) {
     const path = resolve(input.manifest.path);
     try {

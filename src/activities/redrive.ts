@@ -2,12 +2,16 @@
  * Planning a redrive: the batches of a finished run that hold failed or never-run items, each
  * narrowed to exactly those lines. The slices (and their hashes) are the original ones, so the
  * manifest must not have changed; every other item keeps its result.
+ *
+ * A redrive follows the run it redrives, whatever its own workflow id: the folder's owner record
+ * (`owner.json`) is neither checked against the redrive nor changed by it. A folder from before
+ * owner records has none; its run.json is enough.
  */
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { JsonlWriter } from '../manifest/jsonl-file.js';
-import { INDEX_JSONL, PLAN_JSON, RUN_JSON } from '../results/layout.js';
+import { INDEX_JSONL, OWNER_JSON, PLAN_JSON, RUN_JSON } from '../results/layout.js';
 import { BatchRangeRecord, readRecords } from '../results/records.js';
 import type { PlanResult } from '../schemas/batch.js';
 import { createFsStore } from '../store/fs.js';
@@ -37,9 +41,11 @@ const REDO = new Set(['failed', 'not_run']);
 
 export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promise<RedrivePlan> {
   const store = createFsStore(runDir);
-  const [original, run] = await Promise.all([store.readJson(PLAN_JSON), store.readJson(RUN_JSON)]);
+  const [original, run, owned] = await Promise.all([store.readJson(PLAN_JSON), store.readJson(RUN_JSON), store.exists(OWNER_JSON)]);
+  // run.json is written last, by finalize: without it the run there is running, or ended unfinished.
   if (original === undefined || run === undefined) {
-    throw ApplicationFailure.nonRetryable(`${runDir} holds no finished run to redrive (no ${PLAN_JSON} or ${RUN_JSON})`, 'NOTHING_TO_REDRIVE');
+    const missing = [owned ? [] : [OWNER_JSON], original === undefined ? [PLAN_JSON] : [], run === undefined ? [RUN_JSON] : []].flat();
+    throw ApplicationFailure.nonRetryable(`${runDir} holds no finished run to redrive (no ${missing.join(', ')})`, 'NOTHING_TO_REDRIVE');
   }
   const plan = original as PlanResult;
   const redo = new Map<number, { lines: number[]; urls: number; texts: number; files: number }>();

@@ -33,7 +33,7 @@ export class CliError extends Error {
 export const usageError = (message: string) => new CliError(message, EXIT.usage);
 
 /** Failure types our activities use for input refused before any job is submitted. */
-const INPUT_FAILURES = new Set(['INVALID_MANIFEST', 'INVALID_CONFIG']);
+const INPUT_FAILURES = new Set(['INVALID_MANIFEST', 'INVALID_CONFIG', 'RUN_ID_TAKEN']);
 
 /** The line to print (none when commander already printed it) and the exit code. */
 export function describeError(err: unknown): { exitCode: ExitCode; line?: string } {

@@ -28,12 +28,16 @@ export class TemporalCliNotFoundError extends Error {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.TEMPORAL_HUME_CACHE_DIR ?? join(packageRoot, '.cache');
-  return join(base, 'temporal-cli', TEMPORAL_CLI_VERSION);
+/** The project's cache of fetched tools (git-ignored). */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TEMPORAL_HUME_CACHE_DIR ?? join(packageRoot, '.cache');
 }
 
-function isExecutable(path: string): boolean {
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), 'temporal-cli', TEMPORAL_CLI_VERSION);
+}
+
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -42,7 +46,7 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+export function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, command);
     if (dir && isExecutable(candidate)) return candidate;

@@ -4,6 +4,12 @@
  */
 import type { ModelName } from '../hume/schemas.js';
 
+/**
+ * Who owns the folder: the workflow (id and first run id) whose planning created it, written
+ * before anything else. Another run with the same run id is refused; redrives neither check nor
+ * change it.
+ */
+export const OWNER_JSON = 'owner.json';
 export const RUN_JSON = 'run.json';
 export const INDEX_JSONL = 'index.jsonl';
 export const SUMMARY_JSON = 'summary.json';
@@ -13,6 +19,7 @@ export const PLAN_JSONL = 'plan.jsonl';
 /** The PlanResult (without its invalid lines), for a later redrive. */
 export const PLAN_JSON = 'plan.json';
 export const JOBS_DIR = 'jobs';
+export const CSV_DIR = 'csv';
 export const OUTCOME_JSON = 'outcome.json';
 export const PREDICTIONS_JSON = 'predictions.json';
 export const ARTIFACTS_ZIP = 'artifacts.zip';
@@ -32,4 +39,11 @@ export function batchOfJobDir(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export const csvPath = (model: ModelName): string => `csv/${model}.csv`;
+export const csvPath = (model: ModelName): string => `${CSV_DIR}/${model}.csv`;
+
+/**
+ * What a plan or its results leave in a folder. A folder holding any of them but no owner record
+ * was written by someone else (a run from before owner records, or not a run of ours), and a new
+ * run must not plan over it.
+ */
+export const RUN_RESULT_ENTRIES: readonly string[] = [PLAN_JSON, PLAN_JSONL, JOBS_DIR, INDEX_JSONL, CSV_DIR, SUMMARY_JSON, RUN_JSON];

@@ -1,13 +1,18 @@
-/** The filesystem ResultStore: one folder per run, writes via a temporary sibling and a rename. */
+/**
+ * The filesystem ResultStore: one folder per run, writes via a temporary sibling and a rename
+ * (a hard link for files written once, so an existing one is never replaced).
+ */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AtomicWriter, ResultStore } from './store.js';
 
 /** Small writes (one index line) are gathered into chunks of about this many characters. */
 const FLUSH_AT_CHARS = 64 * 1024;
+/** Filesystems without hard links (exFAT, some network mounts) refuse `link` with one of these. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 class FsAtomicWriter implements AtomicWriter {
   #pending: string[] = [];
@@ -30,6 +35,26 @@ class FsAtomicWriter implements AtomicWriter {
     await this.handle.sync();
     await this.handle.close();
     await rename(this.tmpPath, this.path);
+  }
+
+  /** Like commit, but keeps a file already under the name: false then. */
+  async commitOnce(): Promise<boolean> {
+    await this.#flush();
+    await this.handle.sync();
+    await this.handle.close();
+    try {
+      // A hard link appears whole, and only if nothing has the name yet.
+      await link(this.tmpPath, this.path);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return false;
+      if (!NO_HARD_LINKS.has(code)) throw e;
+      // Without hard links: still whole, but exclusive only against writers that are not concurrent.
+      if (await access(this.path).then(() => true, () => false)) return false;
+      await rename(this.tmpPath, this.path);
+      return true;
+    }
   }
 
   async abort(): Promise<void> {
@@ -60,14 +85,16 @@ export function createFsStore(root: string): ResultStore {
     return abs;
   };
 
+  const createWriter = async (path: string): Promise<FsAtomicWriter> => {
+    const abs = writable(path);
+    await mkdir(dirname(abs), { recursive: true });
+    const tmpPath = `${abs}.${randomUUID()}.tmp`;
+    return new FsAtomicWriter(abs, tmpPath, await open(tmpPath, 'w'));
+  };
+
   const store: ResultStore = {
     resolve: resolvePath,
-    async createWriter(path) {
-      const abs = writable(path);
-      await mkdir(dirname(abs), { recursive: true });
-      const tmpPath = `${abs}.${randomUUID()}.tmp`;
-      return new FsAtomicWriter(abs, tmpPath, await open(tmpPath, 'w'));
-    },
+    createWriter,
     async writeJson(path, value) {
       const writer = await store.createWriter(path);
       try {
@@ -76,6 +103,15 @@ export function createFsStore(root: string): ResultStore {
       } catch (e) {
         await writer.abort();
         throw e;
+      }
+    },
+    async writeJsonOnce(path, value) {
+      const writer = await createWriter(path);
+      try {
+        await writer.write(`${JSON.stringify(value, null, 2)}\n`);
+        return await writer.commitOnce();
+      } finally {
+        await writer.abort();
       }
     },
     async readJson(path) {

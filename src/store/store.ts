@@ -20,6 +20,11 @@ export interface ResultStore {
   createWriter(path: string): Promise<AtomicWriter>;
   /** Writes pretty-printed JSON with a final newline, atomically. */
   writeJson(path: string, value: unknown): Promise<void>;
+  /**
+   * Writes pretty-printed JSON atomically unless a file is already there: true when written,
+   * false when the existing file was kept. Of two concurrent writers exactly one wins.
+   */
+  writeJsonOnce(path: string, value: unknown): Promise<boolean>;
   /** The parsed file, or `undefined` when there is none. */
   readJson(path: string): Promise<unknown>;
   /** Lines of a text file, streamed; a missing file is an error. */

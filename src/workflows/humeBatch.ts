@@ -415,6 +415,8 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
       limits: input.limits,
       allowedRoot: input.allowedRoot,
       skipInvalid: input.skipInvalid,
+      // The folder belongs to this run (its first run id survives continue-as-new and reset).
+      owner: { workflowId: workflowInfo().workflowId, firstExecutionRunId: workflowInfo().firstExecutionRunId },
     });
     finalizePlanPath = planned.planPath;
   }

@@ -79,6 +79,8 @@ interface Waiting {
   jobId: string;
   callbacks: boolean;
   submittedAt: number;
+  /** Found, not created: its callback may have come and gone, so Hume is asked at once. */
+  adopted?: boolean;
 }
 
 /** A job that cannot succeed while the account is refused; the run pauses and runs the batch again later. */
@@ -165,7 +167,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     // Findable in the Temporal UI by Hume job id.
     upsertMemo({ humeJobIds: carry.jobIds });
     if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);
-    carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: Date.now() };
+    carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: Date.now(), adopted: submitted.adopted };
     return carry.waiting;
   }
 
@@ -238,7 +240,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     const maxSilenceMs = msOf(polling.maxInterval ?? (waiting.callbacks ? '10 minutes' : '1 minute'));
     const backoff = polling.backoffCoefficient ?? 2;
     const deadline = waiting.submittedAt + maxJobDurationMs;
-    let silenceMs = firstMs * jitter(workflowId, carry.polls);
+    let silenceMs = waiting.adopted ? 0 : firstMs * jitter(workflowId, carry.polls);
     for (;;) {
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -249,7 +251,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
         const still = status.humeStatus ?? 'not confirmed';
         return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
       }
-      const hinted = await condition(() => reported.has(waiting.jobId), Math.max(1, Math.min(silenceMs, left)));
+      const hinted = silenceMs > 0 ? await condition(() => reported.has(waiting.jobId), Math.min(silenceMs, left)) : false;
       reported.delete(waiting.jobId);
       if (!hinted) carry.polls++;
       let snapshot: JobSnapshot;
@@ -264,7 +266,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       }
       status.humeStatus = snapshot.status;
       if (snapshot.status === 'COMPLETED' || snapshot.status === 'FAILED') return snapshot;
-      if (!hinted) silenceMs = Math.min(silenceMs * backoff, maxSilenceMs) * jitter(workflowId, carry.polls);
+      if (!hinted) silenceMs = Math.min(Math.max(silenceMs * backoff, firstMs), maxSilenceMs) * jitter(workflowId, carry.polls);
     }
   }
 }

@@ -26,13 +26,16 @@ export interface TemporalTestContext {
 
 let runtimeInstalled = false;
 
+/** Worker state changes at INFO drown test output; warnings and errors still show. Once per process. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
 /** Connects to the shared dev server, or to `address` when a test runs its own. */
 export async function connectTemporal(address = inject('temporalAddress')): Promise<TemporalTestContext> {
-  // Worker state changes at INFO drown test output; warnings and errors still show.
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  installQuietRuntime();
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {

@@ -41,6 +41,22 @@ describe('createFsStore', () => {
     expect(await store.readJson('jobs/1-b/outcome.json')).toBeUndefined();
   });
 
+  it('writes a write-once file only when none is there, whole, leaving no temporary file', async () => {
+    const store = createFsStore(join(root, 'run'));
+    expect(await store.writeJsonOnce('owner.json', { v: 1 })).toBe(true);
+    expect(await store.writeJsonOnce('owner.json', { v: 2 })).toBe(false);
+    expect(await readFile(join(root, 'run', 'owner.json'), 'utf8')).toBe('{\n  "v": 1\n}\n');
+    expect(await readdir(join(root, 'run'))).toEqual(['owner.json']);
+  });
+
+  it('lets exactly one of concurrent write-once writers win', async () => {
+    const store = createFsStore(root);
+    const won = await Promise.all(Array.from({ length: 8 }, (_, v) => store.writeJsonOnce('owner.json', { v })));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await store.readJson('owner.json')).toEqual({ v: won.indexOf(true) });
+    expect(await readdir(root)).toEqual(['owner.json']);
+  });
+
   it('lists a folder sorted, and a missing one as empty', async () => {
     const store = createFsStore(root);
     for (const name of ['10-b', '2-a', '1-c']) await store.writeJson(`jobs/${name}/outcome.json`, {});

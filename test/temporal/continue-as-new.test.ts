@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/client.js';
 import { type DevServer, startDevServer } from '../../src/devserver/index.js';
+import { humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { uniqueId } from '../helpers/temporal.js';
 
@@ -44,5 +45,54 @@ describe('humeBatch on a server that suggests continue-as-new early', () => {
     }
     expect(chain.length).toBe(progress.continuedAsNew + 1);
     for (const execution of chain) expect(execution.historyLength).toBeLessThan(150);
+  });
+
+  it('finds a job carried across continue-as-new that an operator terminated, reports it failed, and finalizes', async () => {
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    const outDir = mkdtempSync(join(tmpdir(), 'can-sup-'));
+    try {
+      const items = Array.from({ length: 3 }, (_, i) => ({ id: `s${i}`, text: `supervised ${i}` }));
+      const run = await startRun(
+        stack.temporal.client,
+        { runId: uniqueId('can-sup'), outDir, items, config: { models: { language: {} } }, maxJobsInFlight: 3, limits: { maxTextsPerJob: 1 }, polling: { firstPollAfter: '1 hour' } },
+        { taskQueue: stack.temporal.taskQueue },
+      );
+      const batch = (b: number) => stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-${b}`);
+      const jobIds = await Promise.all([0, 1, 2].map(async (b) => {
+        await expect.poll(async () => (await batch(b).query(statusQuery).catch(() => undefined))?.phase).toBe('waiting');
+        return (await batch(b).query(statusQuery)).jobId!;
+      }));
+      // Updates grow the parent's history until the server suggests continue-as-new: the jobs are carried.
+      for (let i = 0; (await run.progress()).continuedAsNew === 0 && i < 40; i++) await run.setMaxJobsInFlight(3);
+      expect((await run.progress()).continuedAsNew).toBe(1);
+      await batch(0).terminate('operator test');
+      await expect.poll(async () => (await run.progress()).jobs.failed, { timeout: 90_000, interval: 1_000 }).toBe(1);
+      expect((await run.progress()).failures).toEqual([{ batch: 0, error: 'terminated by operator' }]);
+      for (const b of [1, 2]) await batch(b).signal(jobFinishedSignal, { jobId: jobIds[b]!, status: 'COMPLETED' });
+      const result = await run.result();
+      expect(result.summary.items).toMatchObject({ completed: 2, failed: 1 });
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
+    }
+  }, 150_000);
+
+  it('continues a long job as new when the server suggests it, with one Hume job throughout', async () => {
+    const slow = await startStack({ temporalAddress: server.address, callbacks: false, emulator: { timing: { queuedMs: 10, processingMs: 15_000 } } });
+    try {
+      const handle = await slow.temporal.client.workflow.start(humeJob, {
+        taskQueue: slow.temporal.taskQueue,
+        workflowId: uniqueId('long-job'),
+        args: [{ texts: ['a long one'], config: { models: { language: {} } }, resultDir: slow.resultDir(), polling: { firstPollAfter: 100, maxInterval: 200 } }],
+      });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'COMPLETED', attempts: 1, jobIds: [result.jobId] });
+      expect(slow.emulator.stats().jobsCreated).toBe(1);
+      const chain = [];
+      for await (const execution of slow.temporal.client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) chain.push(execution);
+      expect(chain.filter((e) => e.status.name === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+      for (const execution of chain) expect(execution.historyLength).toBeLessThan(150);
+    } finally {
+      await slow.close();
+    }
   });
 });
