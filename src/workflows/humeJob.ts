@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
+  TemporalFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -258,7 +259,8 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       try {
         snapshot = await humeCheckJob({ jobId: waiting.jobId });
       } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
+        // A local activity's failure arrives unwrapped (ApplicationFailure, TimeoutFailure): any but a cancellation.
+        if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
         status.checkFailures++;
         status.lastError = `cannot check Hume job ${waiting.jobId}: ${failureMessage(err)}`;
         silenceMs = outageWaitMs(silenceMs) * jitter(workflowId, carry.polls);
