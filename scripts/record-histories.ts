@@ -11,7 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
-import { humeJob, statusQuery } from '../src/workflows/index.js';
+import { humeJob, jobFinishedSignal, statusQuery } from '../src/workflows/index.js';
 import { type Stack, startStack } from '../test/helpers/hume-stack.js';
 import { uniqueId } from '../test/helpers/temporal.js';
 
@@ -99,4 +99,39 @@ it('records humeBatch paths', async () => {
   await expect(cancelled.result()).rejects.toThrow();
   stack.emulator.setFaults({ callbackDelayMs: 0 });
   await save('batch-cancelled', cancelled.workflow);
+});
+
+it('records supervision paths', async () => {
+  const items = Array.from({ length: 8 }, (_, i) => ({ id: `s${i}`, text: `supervised text ${i}` }));
+  const start = (input: Record<string, unknown>, runId = uniqueId('record-sup')) =>
+    startRun(stack.temporal.client, { runId, outDir: dir, items, config, limits: { maxTextsPerJob: 4 }, ...input }, { taskQueue: stack.temporal.taskQueue });
+
+  // Hume fails a job for the usage limit: the job is not resubmitted, the run pauses, then resumes.
+  stack.emulator.failNextJobs(1, "user 'u' has exceeded their usage limit");
+  const paused = await start({ maxJobsInFlight: 1 });
+  await expect.poll(async () => (await paused.progress()).state).toBe('paused');
+  await paused.resume();
+  await paused.result();
+  await save('batch-paused', paused.workflow);
+  await save('job-account-blocked', stack.temporal.client.workflow.getHandle(`${paused.workflow.workflowId}/batch-0`));
+
+  // An operator terminates one job of a run: the run hears of it from the child's end and goes on.
+  stack.emulator.setFaults({ callbackDropRate: 1 });
+  const operated = await start({ maxJobsInFlight: 2, polling: { firstPollAfter: '1 hour' } });
+  const batch = (b: number) => stack.temporal.client.workflow.getHandle(`${operated.workflow.workflowId}/batch-${b}`);
+  await expect.poll(async () => (await batch(1).query(statusQuery).catch(() => undefined))?.phase).toBe('waiting');
+  await expect.poll(async () => (await batch(0).query(statusQuery).catch(() => undefined))?.phase).toBe('waiting');
+  await batch(0).terminate('recorded operator');
+  await batch(1).signal(jobFinishedSignal, { jobId: (await batch(1).query(statusQuery)).jobId!, status: 'COMPLETED' });
+  await operated.result();
+  stack.emulator.setFaults({ callbackDropRate: 0 });
+  await save('batch-child-terminated', operated.workflow);
+
+  // A run that cannot go on (a batch's id is taken) stops, writes its folder and fails.
+  const runId = uniqueId('record-taken');
+  const squatter = await stack.temporal.client.workflow.start('waitForever', { taskQueue: stack.temporal.taskQueue, workflowId: `hume-run-${runId}/batch-1` });
+  const failed = await start({ maxJobsInFlight: 1 }, runId);
+  await expect(failed.result()).rejects.toThrow();
+  await squatter.terminate();
+  await save('batch-failed', failed.workflow);
 });

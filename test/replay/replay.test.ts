@@ -14,7 +14,7 @@ const recorded = readdirSync(dir).filter((name) => name.endsWith('.json')).sort(
 
 describe('recorded histories replay on the current workflow code', () => {
   it('has recordings of every representative run', () => {
-    for (const kind of ['job-callback', 'job-resubmitted', 'job-failed', 'job-cancelled', 'batch-continued', 'batch-final', 'batch-cancelled']) {
+    for (const kind of ['job-callback', 'job-resubmitted', 'job-failed', 'job-cancelled', 'batch-continued', 'batch-final', 'batch-cancelled', 'batch-paused', 'job-account-blocked', 'batch-child-terminated', 'batch-failed']) {
       expect(recorded.some((name) => name.startsWith(kind))).toBe(true);
     }
   });

@@ -137,22 +137,28 @@ describe('humeJob with callbacks', () => {
     expect(await handle.query(statusQuery)).toMatchObject({ phase: 'failed', attempt: 2 });
   });
 
-  it('retries 429 bursts and 5xx on submit and on fetch to success, with one Hume job', async () => {
+  it('retries 429 bursts and 5xx on submit and on fetch to success, with one Hume job and no job search after a refusal', async () => {
     const before = jobsCreated(stack);
+    const listsBefore = stack.emulator.stats().requests.list;
     stack.emulator.failNext({ count: 3, status: 429, route: 'submit', retryAfterSeconds: 1 });
     stack.emulator.failNext({ count: 2, status: 503, route: 'predictions' });
     stack.emulator.failNext({ count: 1, status: 500, route: 'details' });
     const result = await (await run(stack, { texts: ['Busy day.'], config, polling: { firstPollAfter: '1 second' } })).result();
     expect(result.status).toBe('COMPLETED');
     expect(jobsCreated(stack) - before).toBe(1);
+    // A 429 proves no job was created: the retries did not list Hume's jobs to look for one.
+    expect(stack.emulator.stats().requests.list - listsBefore).toBe(0);
   });
 
   it('adopts the job a submit created when its answer was lost, instead of creating a second', async () => {
     const before = jobsCreated(stack);
+    const listsBefore = stack.emulator.stats().requests.list;
     stack.emulator.failNext({ count: 1, route: 'submit', status: 503, afterHandling: true });
     const result = await (await run(stack, { texts: ['Lost answer.'], config, polling: noPollForAnHour })).result();
     expect(result.jobIds).toHaveLength(1);
     expect(jobsCreated(stack) - before).toBe(1);
+    // One search, over the jobs created since this request was sent: one page.
+    expect(stack.emulator.stats().requests.list - listsBefore).toBe(1);
   });
 
   it('refuses an invalid model config before anything is sent, naming the field', async () => {
