@@ -28,7 +28,8 @@ function fields(p: RunProgress) {
 
 export function describeProgress(p: RunProgress): string {
   const f = fields(p);
-  return `${f.state}: items ${f.items} (failed ${f.failed}) | jobs ${f.jobs} | ${f.rate} items/s | ETA ${f.etaText}`;
+  const paused = p.pausedBy ? ` | paused by itself: ${p.pausedBy.reason} (resume with: temporal-hume resume ${p.runId})` : '';
+  return `${f.state}: items ${f.items} (failed ${f.failed}) | jobs ${f.jobs} | ${f.rate} items/s | ETA ${f.etaText}${paused}`;
 }
 
 /**

@@ -45,6 +45,10 @@ function progressRows(p: RunProgress): Row[] {
     ['max jobs in flight', String(p.maxJobsInFlight)],
     ['elapsed', formatDuration(p.elapsedMs)],
     ['rate', `${p.itemsPerSecond.toFixed(1)} items/s, ETA ${formatDuration(p.etaMs)}`],
+    ...(p.pausedBy
+      ? [['paused by itself', `${p.pausedBy.reason} (batch ${p.pausedBy.batch}); fix the cause, then: temporal-hume resume ${p.runId}`] as Row]
+      : []),
+    ...(p.error ? [['error', p.error] as Row] : []),
     ...p.failures.slice(-FAILURES_SHOWN).map(({ batch, error }): Row => [`failure (batch ${batch})`, error]),
   ];
 }

@@ -46,6 +46,7 @@ import {
   setMaxJobsInFlightUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
+import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { runDetails } from './run-details.js';
 import { type InFlightBatch, planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
@@ -380,12 +381,6 @@ function reportOf(s: BatchState): BatchFinished | undefined {
   const base = { batch: s.batch, workflowId: s.workflowId, jobIds: s.jobIds };
   if (s.state === 'completed') return { ...base, status: 'completed', items: s.items };
   return { ...base, status: s.state, items: { completed: 0, failed: 0 }, error: s.error };
-}
-
-function failureMessage(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
 }
 
 function runFolderOf(input: HumeBatchInput): { runId: string; runDir: string } {

@@ -39,6 +39,7 @@ import {
   jobFinishedSignal,
   statusQuery,
 } from './definitions.js';
+import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, resubmitDelayMs } from './pacing.js';
 
@@ -276,10 +277,4 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
 function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-}
-
-function failureMessage(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
 }

@@ -17,6 +17,8 @@ import { resolveTemporalCli } from '../../src/devserver/index.js';
 import type { HumeBatchInput } from '../../src/schemas/batch.js';
 import { humeJob, type HumeJobInput, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
 import { type Stack, startStack, type WorkerActivities } from '../helpers/hume-stack.js';
+import { cleanEnv } from '../cli/helpers.js';
+import { runCli } from '../helpers/spawn.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 const config = { models: { language: { sentiment: {} } } };
@@ -194,6 +196,11 @@ describe('supervision', () => {
         expect(paused.items).toMatchObject({ completed: 0, failed: 0 });
         const details = await run.workflow.query('__temporal_workflow_metadata');
         expect(JSON.stringify(details)).toMatch(/Paused by itself.*401 Unauthorized/);
+        // What a person sees with the CLI: the cause and what to do.
+        const env = cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue });
+        const status = await runCli(['status', paused.runId], env);
+        expect(status.code, status.stderr).toBe(0);
+        expect(status.stdout).toMatch(new RegExp(`^paused by itself +Hume startJob: 401 Unauthorized.*\\(batch \\d+\\); fix the cause, then: temporal-hume resume ${paused.runId}$`, 'm'));
         await stack.restartWorker();
         await run.resume();
         const result = await run.result();
