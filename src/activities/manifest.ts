@@ -101,11 +101,13 @@ export function createManifestActivities() {
           progress: (line) => heartbeat({ line }),
         });
       } catch (err) {
+        // A refused run has no plan to follow (and leaves its id free for the next run).
+        await Promise.all([planFile.close(), invalidFile.close()]);
+        await rm(planPath, { force: true });
         if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
         throw err;
-      } finally {
-        await Promise.all([planFile.close(), invalidFile.close()]);
       }
+      await Promise.all([planFile.close(), invalidFile.close()]);
 
       if (plan.invalidCount > 0 && !input.skipInvalid) {
         // A refused run has no plan to follow.

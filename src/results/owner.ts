@@ -65,6 +65,12 @@ export async function claimRunFolder(store: ResultStore, planner: Planner, now: 
   }
   if (typeof existing === 'string') return { claimed: false, reason: `the run folder ${dir} holds an ${OWNER_JSON} that is not an owner record (${existing}): choose another run id` };
   if (isSameRun(existing, planner)) return { claimed: true, owner: existing };
+  // A run refused at planning (a bad manifest) left nothing to protect: the next run may take the id.
+  if ((await store.list('.')).every((name) => !RUN_RESULT_ENTRIES.includes(name))) {
+    const record: OwnerRecord = { ...planner, createdAt: now.toISOString() };
+    await store.writeJson(OWNER_JSON, record);
+    return { claimed: true, owner: record };
+  }
   return { claimed: false, owner: existing, reason: `the run folder ${dir} ${describeOwner(existing, planner)}: a run id is used by one run; choose another run id, or redrive that run` };
 }
 

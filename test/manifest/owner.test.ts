@@ -91,6 +91,15 @@ describe('humePlanManifest owner record', () => {
     expect(await hashTree(runDir)).toEqual(before);
   });
 
+  it('lets the next run take the id of a run refused at planning, which left nothing to protect', async () => {
+    const runDir = join(await tempDir(), 'survey');
+    const refused = await failureOf(planAs({ ...A, runId: 'current-run' }, input(runDir, { manifest: { path: join(runDir, '..', 'missing.jsonl') }, owner: A })));
+    expect(refused.type).toBe('INVALID_MANIFEST');
+    const next = { ...A, firstExecutionRunId: 'first-run-b' };
+    await withOwner(next, runDir);
+    expect(await readOwner(runDir)).toMatchObject(next);
+  });
+
   it('refuses a folder with a plan or results but no owner.json, saying what is there', async () => {
     const runDir = join(await tempDir(), 'legacy');
     await mkdir(join(runDir, 'jobs', '0-job'), { recursive: true });

@@ -163,6 +163,37 @@ describe('supervision', () => {
       expect((await redrive.result()).summary.items).toMatchObject({ completed: 40, failed: 0 });
     });
 
+    it('fails at once with INVALID_INPUT naming the field when started directly with bad input', async () => {
+      const handle = await stack.temporal.client.workflow.start('humeBatch', {
+        taskQueue: stack.temporal.taskQueue,
+        workflowId: uniqueId('bad-batch'),
+        args: [{ outDir: join(dir, 'out'), items: [{ text: 'x' }], maxJobsInFlight: 0 }],
+      });
+      const failure = await failureOf(handle.result());
+      expect(failure.type).toBe('INVALID_INPUT');
+      expect(failure.message).toMatch(/invalid humeBatch input: maxJobsInFlight: /);
+    });
+
+    it('reset to its last workflow task, keeps hearing from its jobs and completes with one Hume job each', async () => {
+      stack.emulator.setFaults({ callbackDropRate: 1 });
+      const jobsBefore = stack.emulator.stats().jobsCreated;
+      let run;
+      let jobIds: string[];
+      try {
+        run = await start({ items: texts(10, 'rl'), maxJobsInFlight: 2, limits: { maxTextsPerJob: 5 }, ...quiet });
+        jobIds = await Promise.all([0, 1].map((b) => waiting(child(run!, b))));
+        const { runId } = await run.workflow.describe();
+        await temporal('workflow', 'reset', '--workflow-id', run.workflow.workflowId, '--type', 'LastWorkflowTask', '--reason', 'run reset test');
+        await expect.poll(async () => (await stack.temporal.client.workflow.getHandle(run!.workflow.workflowId).describe()).runId).not.toBe(runId);
+      } finally {
+        stack.emulator.setFaults({ callbackDropRate: 0 });
+      }
+      const reset = stack.temporal.client.workflow.getHandle(run.workflow.workflowId);
+      const result = await hintUntil(reset.result(), jobIds.map((jobId, b): [WorkflowHandle, string] => [child(run, b), jobId]));
+      expect(result.summary.items).toMatchObject({ completed: 10, failed: 0 });
+      expect(stack.emulator.stats().jobsCreated - jobsBefore).toBe(2);
+    });
+
     it('reset to its first workflow task, starts its jobs again without a second Hume job and completes', async () => {
       stack.emulator.setFaults({ callbackDropRate: 1 });
       const jobsBefore = stack.emulator.stats().jobsCreated;
@@ -213,9 +244,16 @@ describe('supervision', () => {
 
     it('pauses itself when Hume fails a job for the usage limit, and the batch runs again on resume', async () => {
       stack.emulator.failNextJobs(1, "user 'u' has exceeded their usage limit");
-      const run = await start({ items: texts(30, 'credit'), maxJobsInFlight: 1, limits: { maxTextsPerJob: 10 } });
+      const run = await start({ items: texts(30, 'credit'), maxJobsInFlight: 1, limits: { maxTextsPerJob: 10 }, searchAttributes: true });
       await expect.poll(async () => (await run.progress()).state).toBe('paused');
       expect((await run.progress()).pausedBy).toMatchObject({ batch: 0, reason: expect.stringMatching(/usage limit/) });
+      // Findable in the Temporal UI as a paused run.
+      const paused = async () => {
+        const ids: string[] = [];
+        for await (const e of stack.temporal.client.workflow.list({ query: `HumeRunState = "paused" AND WorkflowId = "${run.workflow.workflowId}"` })) ids.push(e.workflowId);
+        return ids;
+      };
+      await expect.poll(paused).toEqual([run.workflow.workflowId]);
       await run.resume();
       const result = await run.result();
       expect(result.summary.items).toMatchObject({ completed: 30, failed: 0 });
