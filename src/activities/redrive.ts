@@ -7,6 +7,7 @@
  * (`owner.json`) is neither checked against the redrive nor changed by it. A folder from before
  * owner records has none; its run.json is enough.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -75,6 +76,8 @@ export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promi
   } finally {
     await file.close();
   }
+  // Nothing to redo: the folder stays exactly as the run left it.
+  if (batches === 0) await rm(planPath, { force: true });
   return {
     plan: { ...plan, items, validItems: items, invalidCount: 0, invalid: [], batches, planPath },
     originalPlanPath: plan.planPath,

@@ -193,7 +193,9 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
 
   const { settings } = carry;
   const tooManyFailed = state === 'completed' && run.failedPercent() > (settings.maxFailedItemsPercent ?? 100);
-  if (tooManyFailed) state = 'failed';
+  // A run in which nothing succeeded is not a success, whatever the threshold.
+  const allFailed = state === 'completed' && carry.plan.validItems > 0 && carry.items.failed === carry.plan.validItems;
+  if (tooManyFailed || allFailed) state = 'failed';
   run.state = 'finalizing';
   publish();
   const summary = await CancellationScope.nonCancellable(() => finalize(state));
@@ -201,9 +203,12 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   publish();
   const result: HumeBatchResult = { runId: carry.runId, runDir: carry.runDir, state, summary };
   if (state === 'failed') {
+    const last = carry.failures.at(-1)?.error;
     const why = tooManyFailed
       ? `${run.failedPercent().toFixed(1)}% of items failed, over maxFailedItemsPercent=${settings.maxFailedItemsPercent}`
-      : `${carry.error}; what did not complete can be redriven`;
+      : allFailed
+        ? `every item failed (last: ${last ?? 'unknown error'}); fix the cause, then redrive`
+        : `${carry.error}; what did not complete can be redriven`;
     throw ApplicationFailure.nonRetryable(`run ${carry.runId}: ${why}; results in ${carry.runDir}`, FAILURE_TYPES.runFailed, result);
   }
   // The run ends as cancelled in Temporal; what it finished is in the folder and summary.json.
@@ -397,6 +402,13 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
   let finalizePlanPath: string;
   if (input.redrive) {
     const redrive = await humePlanRedrive({ runDir, name: `redrive-${workflowInfo().runId}` });
+    if (redrive.plan.batches === 0) {
+      // Said, and nothing written: the folder stays exactly as its last run left it.
+      throw ApplicationFailure.nonRetryable(
+        `run ${runId} has nothing to redrive: no item failed or was left not run (invalid lines are not redriven: fix the manifest and start a new run)`,
+        'NOTHING_TO_REDRIVE',
+      );
+    }
     planned = redrive.plan;
     settings = redrive.originalInput as RunSettings;
     recordedInput = { ...redrive.originalInput, redrives: [...asArray(redrive.originalInput.redrives), workflowInfo().workflowId] };

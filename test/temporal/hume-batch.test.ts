@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -106,6 +106,26 @@ describe('humeBatch', () => {
     expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/100\.0% of items failed/);
     const index = await readJsonl(join(dir, 'out', (await run.progress()).runId, 'index.jsonl'));
     expect(index).toEqual([expect.objectContaining({ id: 'a', status: 'failed' })]);
+  });
+
+  it('ends failed when every item failed, whatever maxFailedItemsPercent says, after writing the folder', async () => {
+    stack.emulator.failNextJobs(1, 'decoder crashed');
+    const run = await start({ items: [{ id: 'only', text: 'alone' }], maxJobAttempts: 1 });
+    const err = await run.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'RUN_FAILED', message: expect.stringMatching(/every item failed \(last: .*decoder crashed\); fix the cause, then redrive/) });
+    const index = await readJsonl(join(dir, 'out', (await run.progress()).runId, 'index.jsonl'));
+    expect(index).toEqual([expect.objectContaining({ id: 'only', status: 'failed' })]);
+  });
+
+  it('says a redrive has nothing to do, and changes nothing in the folder', async () => {
+    const runId = uniqueId('noop');
+    const first = await (await start({ items: [{ text: 'done once' }] }, runId)).result();
+    const files = async () => (await readdir(first.runDir)).sort();
+    const before = { files: await files(), summary: await readFile(join(first.runDir, 'summary.json'), 'utf8'), run: await readFile(join(first.runDir, 'run.json'), 'utf8') };
+    const redrive = await redriveRun(stack.temporal.client, runId, { taskQueue: stack.temporal.taskQueue });
+    const err = await redrive.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'NOTHING_TO_REDRIVE', message: expect.stringMatching(/has nothing to redrive/) });
+    expect({ files: await files(), summary: await readFile(join(first.runDir, 'summary.json'), 'utf8'), run: await readFile(join(first.runDir, 'run.json'), 'utf8') }).toEqual(before);
   });
 
   it('pauses, resizes its window and resumes on request', async () => {
