@@ -16,6 +16,7 @@ import {
   resumeUpdate,
   type RunProgress,
   setMaxJobsInFlightUpdate,
+  setOnCancelUpdate,
 } from './workflows/definitions.js';
 import { humeBatch, humeJob } from './workflows/index.js';
 
@@ -50,8 +51,13 @@ export class RunHandle {
   setMaxJobsInFlight(max: number): Promise<RunProgress> {
     return this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [max] });
   }
-  /** Stops submitting; in-flight jobs finish (or are abandoned, per `onCancel`) and the folder is written. */
-  cancel(): Promise<unknown> {
+  /**
+   * Stops submitting; in-flight jobs finish (or are abandoned, per `onCancel`) and the folder is
+   * written. `abandon: true` ends any run, stuck or not — also one already draining: its in-flight
+   * jobs are cancelled and the Hume jobs they leave behind are recorded in the folder.
+   */
+  async cancel(options: { abandon?: boolean } = {}): Promise<unknown> {
+    if (options.abandon) await this.workflow.executeUpdate(setOnCancelUpdate, { args: ['abandon'] });
     return this.workflow.cancel();
   }
   result(): Promise<HumeBatchResult> {

@@ -110,6 +110,8 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 export const pauseUpdate = defineUpdate<RunProgress, []>('pause');
 export const resumeUpdate = defineUpdate<RunProgress, []>('resume');
 export const setMaxJobsInFlightUpdate = defineUpdate<RunProgress, [number]>('setMaxJobsInFlight');
+/** What cancelling does to jobs in flight; `abandon` also ends a drain already under way. */
+export const setOnCancelUpdate = defineUpdate<RunProgress, ['wait' | 'abandon']>('setOnCancel');
 
 export interface HumeBatchResult {
   runId: string;

@@ -26,6 +26,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { z } from 'zod';
 import type { HumeActivities } from '../activities/index.js';
 import type { BatchState } from '../activities/supervise.js';
 import { HumeBatchInput as HumeBatchInputSchema } from '../schemas/batch.js';
@@ -44,6 +45,7 @@ import {
   resumeUpdate,
   type RunState,
   setMaxJobsInFlightUpdate,
+  setOnCancelUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
 import { failureMessage } from './failure-message.js';
@@ -89,6 +91,8 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   /** Batches whose child this run started, so it hears of their end from the handle. */
   const awaited = new Set<number>();
   let publishedState: RunState | undefined;
+  /** Set by the input, or later by the `setOnCancel` update (`cancel --abandon`). */
+  let onCancel = input.onCancel;
 
   /** The run's state in the Temporal UI: current details always, the search attribute when asked for. */
   const publish = () => {
@@ -120,6 +124,14 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     publish();
     return progress();
   });
+  setHandler(
+    setOnCancelUpdate,
+    (mode) => {
+      onCancel = mode;
+      return progress();
+    },
+    { validator: (mode) => void z.enum(['wait', 'abandon']).parse(mode) },
+  );
   setHandler(
     setMaxJobsInFlightUpdate,
     (max) => {
@@ -336,10 +348,14 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   }
 
   async function drainAfterCancel(): Promise<void> {
-    if (carry.settings.onCancel === 'abandon') return stopInFlight();
-    run.state = 'draining';
-    publish();
-    await condition(() => run.inFlightCount === 0);
+    const abandon = () => (onCancel ?? carry.settings.onCancel) === 'abandon';
+    if (!abandon()) {
+      run.state = 'draining';
+      publish();
+      // Waits for the jobs in flight, unless told to abandon them meanwhile.
+      await condition(() => run.inFlightCount === 0 || abandon());
+    }
+    if (run.inFlightCount > 0) await stopInFlight();
   }
 
   /** Cancels every child in flight and gives them a moment to record their outcome (and their Hume job ids). */

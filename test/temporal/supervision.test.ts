@@ -269,6 +269,25 @@ describe('supervision', () => {
       expect((await run.result()).summary.items).toMatchObject({ completed: 20, failed: 30 });
     });
 
+    it('cancel with abandon ends a run stuck draining, writes its folder and records the Hume jobs it left', async () => {
+      stack.emulator.setFaults({ callbackDropRate: 1 });
+      try {
+        const run = await start({ items: texts(20, 'stuck'), maxJobsInFlight: 2, limits: { maxTextsPerJob: 5 }, ...quiet });
+        const jobIds = await Promise.all([0, 1].map((b) => waiting(child(run, b))));
+        await run.cancel();
+        await expect.poll(async () => (await run.progress()).state).toBe('draining');
+        await run.cancel({ abandon: true });
+        await expect(run.result()).rejects.toThrow();
+        expect((await run.workflow.describe()).status.name).toBe('CANCELLED');
+        const index = await readJsonl(join(dir, 'out', (await run.progress()).runId, 'index.jsonl'));
+        const left = index.filter((row) => row.status === 'failed');
+        expect(new Set(left.map((row) => row.job_id))).toEqual(new Set(jobIds));
+        expect(index.filter((row) => row.status === 'not_run')).toHaveLength(10);
+      } finally {
+        stack.emulator.setFaults({ callbackDropRate: 0 });
+      }
+    });
+
     it('a run that cannot go on still writes its folder, fails naming why, and a redrive completes it', async () => {
       const runId = uniqueId('cannot');
       const squatter = await stack.temporal.client.workflow.start('waitForever', {
