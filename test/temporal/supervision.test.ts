@@ -174,41 +174,22 @@ describe('supervision', () => {
       expect(failure.message).toMatch(/invalid humeBatch input: maxJobsInFlight: /);
     });
 
-    it('reset to its last workflow task, keeps hearing from its jobs and completes with one Hume job each', async () => {
+    // To its last task the run keeps hearing from its jobs; to its first it starts them again (or
+    // finds them running), and each finds its Hume job in the submission journal.
+    it.each(['LastWorkflowTask', 'FirstWorkflowTask'])('reset to its %s, completes with one Hume job per batch', async (type) => {
       stack.emulator.setFaults({ callbackDropRate: 1 });
       const jobsBefore = stack.emulator.stats().jobsCreated;
       let run;
       let jobIds: string[];
       try {
-        run = await start({ items: texts(10, 'rl'), maxJobsInFlight: 2, limits: { maxTextsPerJob: 5 }, ...quiet });
-        jobIds = await Promise.all([0, 1].map((b) => waiting(child(run!, b))));
-        const { runId } = await run.workflow.describe();
-        await temporal('workflow', 'reset', '--workflow-id', run.workflow.workflowId, '--type', 'LastWorkflowTask', '--reason', 'run reset test');
-        await expect.poll(async () => (await stack.temporal.client.workflow.getHandle(run!.workflow.workflowId).describe()).runId).not.toBe(runId);
-      } finally {
-        stack.emulator.setFaults({ callbackDropRate: 0 });
-      }
-      const reset = stack.temporal.client.workflow.getHandle(run.workflow.workflowId);
-      const result = await hintUntil(reset.result(), jobIds.map((jobId, b): [WorkflowHandle, string] => [child(run, b), jobId]));
-      expect(result.summary.items).toMatchObject({ completed: 10, failed: 0 });
-      expect(stack.emulator.stats().jobsCreated - jobsBefore).toBe(2);
-    });
-
-    it('reset to its first workflow task, starts its jobs again without a second Hume job and completes', async () => {
-      stack.emulator.setFaults({ callbackDropRate: 1 });
-      const jobsBefore = stack.emulator.stats().jobsCreated;
-      let run;
-      let jobIds: string[];
-      try {
-        run = await start({ items: texts(20, 'rr'), maxJobsInFlight: 4, limits: { maxTextsPerJob: 5 }, ...quiet });
+        run = await start({ items: texts(20, 'reset'), maxJobsInFlight: 4, limits: { maxTextsPerJob: 5 }, ...quiet });
         jobIds = await Promise.all([0, 1, 2, 3].map((b) => waiting(child(run!, b))));
         const { runId } = await run.workflow.describe();
-        await temporal('workflow', 'reset', '--workflow-id', run.workflow.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'run reset test');
+        await temporal('workflow', 'reset', '--workflow-id', run.workflow.workflowId, '--type', type, '--reason', 'run reset test');
         await expect.poll(async () => (await stack.temporal.client.workflow.getHandle(run!.workflow.workflowId).describe()).runId).not.toBe(runId);
       } finally {
         stack.emulator.setFaults({ callbackDropRate: 0 });
       }
-      // The reset run starts its batches again (or finds them running); each job finds its Hume job in the journal.
       const reset = stack.temporal.client.workflow.getHandle(run.workflow.workflowId);
       const result = await hintUntil(reset.result(), jobIds.map((jobId, b): [WorkflowHandle, string] => [child(run, b), jobId]));
       expect(result.summary.items).toMatchObject({ completed: 20, failed: 0 });
