@@ -1,5 +1,5 @@
 /**
- * The submission journal: one small record per (job workflow, attempt) in the results folder,
+ * The submission journal: one small record per submission (job workflow, run chain, attempt) in the results folder,
  * written *before* the request goes to Hume and completed with the job id once Hume answers.
  *
  * It is what makes submit idempotent across everything Temporal can do to a workflow — activity
@@ -27,10 +27,10 @@ export class SubmissionJournal {
   readonly #store: ReturnType<typeof createFsStore>;
   readonly #path: string;
 
-  /** `dir` is the run folder (batch jobs) or the job's result folder; one file per workflow and attempt. */
-  constructor(dir: string, workflowId: string, attempt: number) {
+  /** `dir` is the run folder (batch jobs) or the job's result folder; one file per submission key. */
+  constructor(dir: string, submissionKey: string) {
     this.#store = createFsStore(dir);
-    this.#path = `${SUBMISSIONS_DIR}/${workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.json`;
+    this.#path = `${SUBMISSIONS_DIR}/${submissionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
   }
 
   async read(): Promise<SubmissionRecord | undefined> {

@@ -33,6 +33,8 @@ export interface SubmittedJob {
   callbacks: boolean;
   /** True when the job an earlier try had created was found instead of creating another. */
   adopted: boolean;
+  /** When the request that created the job was sent (for an adopted job, by the earlier try). */
+  sentAtMs?: number;
 }
 
 /** How much earlier than our clock said Hume may have stamped the job's creation. */
@@ -48,13 +50,14 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     const journalDir = job.batch?.runDir ?? job.resultDir;
     if (!workflowId || !journalDir) throw ApplicationFailure.nonRetryable('humeSubmitJob runs for a workflow, with a batch or a resultDir', 'INVALID_INPUT');
-    const journal = new SubmissionJournal(journalDir, workflowId, attempt);
+    // Named by the submission (workflow id, run chain, attempt): a later redrive's job of the same name has a journal of its own.
+    const journal = new SubmissionJournal(journalDir, submissionKey);
     const willCallBack = callbacks !== undefined;
-    const found = (jobId: string): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true });
+    const found = (jobId: string, sentAtMs?: number): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true, sentAtMs });
 
     return whileHeartbeating(async (signal) => {
       const earlier = await journal.read();
-      if (earlier?.jobId) return found(earlier.jobId);
+      if (earlier?.jobId) return found(earlier.jobId, earlier.sentAtMs);
       // An earlier try may have reached Hume and lost the answer (timeout, reset, crash, reset workflow).
       if (earlier?.sentAtMs !== undefined) {
         const key = earlier.key || submissionKey;
@@ -62,7 +65,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
         const existing = await humeCall(() => findSubmitted(hume, key, since, signal));
         if (existing) {
           await journal.write({ ...earlier, key, jobId: existing.job_id });
-          return found(existing.job_id);
+          return found(existing.job_id, earlier.sentAtMs);
         }
       }
 
@@ -90,7 +93,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
         throw toActivityFailure(err);
       }
       await journal.write({ key: submissionKey, sentAtMs, jobId });
-      return { jobId, callbacks: willCallBack, adopted: false };
+      return { jobId, callbacks: willCallBack, adopted: false, sentAtMs };
     });
   };
 }

@@ -48,6 +48,8 @@ export const BatchSource = z.object({
   manifest: z.custom<ManifestRef>((v) => typeof v === 'object' && v !== null && 'sha256' in v, 'a planned manifest'),
   range: z.custom<BatchRange>((v) => typeof v === 'object' && v !== null && 'sliceSha256' in v, 'a planned batch range'),
   allowedRoot: z.string().min(1).optional(),
+  /** The run's first run id: with the job's workflow id it names the job's submissions, so a redrive never adopts another run's jobs. */
+  runChainId: z.string().min(1).optional(),
 });
 export type BatchSource = z.infer<typeof BatchSource>;
 

@@ -243,7 +243,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   }
 
   function batchSource(range: BatchRange) {
-    return { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: carry.settings.allowedRoot };
+    return { runDir: carry.runDir, manifest: carry.plan.manifest, range, allowedRoot: carry.settings.allowedRoot, runChainId: info.firstExecutionRunId };
   }
 
   async function startChildFor(batch: InFlightBatch): Promise<void> {
@@ -303,9 +303,12 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       config: carry.settings.config,
     });
     for (const s of states) {
-      const report = reportOf(s);
+      const report = reportOf(s, carry.inFlight[s.batch]?.items ?? 0);
       if (report) apply(report);
+      // Still running (a new run of it, say): watched from here on, since no handle will tell.
+      else awaited.delete(s.batch);
     }
+    if (batches.some((b) => carry.inFlight[b.range.index] && !awaited.has(b.range.index))) superviseUnawaited();
   }
 
   /** Supervises the children this run cannot await, until none is left in flight. */
@@ -332,7 +335,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
         if (found?.state === 'running' && found.ours) return superviseUnawaited();
         if (found && found.state !== 'running') {
           // It ended between the refusal and the look-up: its report is as good as a start.
-          const report = reportOf(found);
+          const report = reportOf(found, batch.items);
           if (report) apply(report);
           return;
         }
@@ -397,11 +400,12 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
 }
 
 /** A looked-up batch state as the report its child would have sent; none while it runs. */
-function reportOf(s: BatchState): BatchFinished | undefined {
+function reportOf(s: BatchState, items: number): BatchFinished | undefined {
   if (s.state === 'running') return undefined;
   const base = { batch: s.batch, workflowId: s.workflowId, jobIds: s.jobIds };
   if (s.state === 'completed') return { ...base, status: 'completed', items: s.items };
-  return { ...base, status: s.state, items: { completed: 0, failed: 0 }, error: s.error };
+  // A blocked batch did not run: its items are neither done nor failed.
+  return { ...base, status: s.state, items: { completed: 0, failed: s.state === 'failed' ? items : 0 }, error: s.error };
 }
 
 function runFolderOf(input: HumeBatchInput): { runId: string; runDir: string } {

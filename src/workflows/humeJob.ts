@@ -10,6 +10,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ContinueAsNew,
   TemporalFailure,
   allHandlersFinished,
@@ -56,7 +57,8 @@ const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   heartbeatTimeout: '15 seconds',
   retry,
 });
-const { humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
+// Recording a failure is tried for a while, not forever: the report to the parent must still go out.
+const { humeRecordBatchFailure } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 10 } });
 // One short GET as a local activity: one marker instead of a scheduled task's three events. Its
 // retries run inside the workflow task, so they are few and bounded; past them a durable timer
 // takes over (see `outageWaitMs`).
@@ -148,6 +150,8 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       await sleep(resubmitDelayMs(msOf(job.resubmitDelay ?? DEFAULT_RESUBMIT_DELAY), attempt, workflowId));
     }
     status.phase = 'submitting';
+    // Cancelled before anything was sent: nothing to leave at Hume.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancelled before submitting');
     let submitted;
     try {
       // Not cut short by a cancellation: a request on its way to Hume may create a job, and a
@@ -156,8 +160,9 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
         humeSubmitJob({
           input,
           attempt,
-          // Stable across reset and continue-as-new (the first run id of the chain survives both).
-          submissionKey: `${workflowId}/${workflowInfo().firstExecutionRunId}/${attempt}`,
+          // Stable across reset and continue-as-new of the job, and for a batch of its run too:
+          // the first run id of a chain survives both, and names this run (not a later redrive).
+          submissionKey: `${workflowId}/${job.batch?.runChainId ?? workflowInfo().firstExecutionRunId}/${attempt}`,
         }),
       );
     } catch (err) {
@@ -169,19 +174,14 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     // Findable in the Temporal UI by Hume job id.
     upsertMemo({ humeJobIds: carry.jobIds });
     if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);
-    carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: Date.now(), adopted: submitted.adopted };
+    // An adopted job's deadline runs from when it was first sent.
+    carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: submitted.sentAtMs ?? Date.now(), adopted: submitted.adopted };
     return carry.waiting;
   }
 
   async function complete(waiting: Waiting, final: JobSnapshot): Promise<HumeJobResult> {
     status.phase = 'fetching';
-    const stored = await humeFetchResults({
-      jobId: waiting.jobId,
-      resultDir: job.resultDir,
-      artifacts: job.artifacts,
-      batch: job.batch,
-      config: job.config,
-    });
+    const stored = await fetchResults(waiting.jobId);
     status.phase = 'completed';
     await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
     return {
@@ -201,6 +201,23 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     };
   }
 
+  /**
+   * The job completed at Hume: its predictions are worth waiting for. A key rejected meanwhile
+   * (401/403) is waited out on timers until the worker has a key that works, never redone.
+   */
+  async function fetchResults(jobId: string) {
+    for (let waitMs = 0; ; ) {
+      try {
+        return await humeFetchResults({ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config });
+      } catch (err) {
+        if (!isAccountFailureType(failureType(err))) throw err;
+        status.lastError = `cannot fetch the predictions of Hume job ${jobId}: ${failureMessage(err)}`;
+        waitMs = outageWaitMs(waitMs);
+        await sleep(waitMs);
+      }
+    }
+  }
+
   /** Records why the batch did not complete (an outcome in the folder) and tells the parent. */
   async function reportFailure(err: unknown): Promise<void> {
     const blocked = err instanceof AccountBlocked;
@@ -210,7 +227,10 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     if (!job.batch) return;
     const items = { completed: 0, failed: blocked ? 0 : job.batch.range.items };
     // A blocked batch runs again once the run resumes: it leaves no failed outcome behind.
-    if (!blocked) await humeRecordBatchFailure({ batch: job.batch, config: job.config, jobIds: carry.jobIds, error: message });
+    if (!blocked) {
+      // Even if the folder cannot take it, the parent hears why (and its look-up records it).
+      await humeRecordBatchFailure({ batch: job.batch, config: job.config, jobIds: carry.jobIds, error: message }).catch(() => undefined);
+    }
     await reportToParent({ status: blocked ? 'blocked' : 'failed', items, error: message });
   }
 
@@ -250,7 +270,10 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        const still = status.humeStatus ?? 'not confirmed';
+        // One last look: a job that finished meanwhile is not given up.
+        const last = await humeCheckJob({ jobId: waiting.jobId }).catch(() => undefined);
+        if (last?.status === 'COMPLETED' || last?.status === 'FAILED') return last;
+        const still = last?.status ?? status.humeStatus ?? 'not confirmed';
         return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
       }
       const hinted = silenceMs > 0 ? await condition(() => reported.has(waiting.jobId), Math.min(silenceMs, left)) : false;

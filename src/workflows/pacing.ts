@@ -39,9 +39,11 @@ const ACCOUNT_FAILURE_TYPES = new Set(['HUME_UNAUTHORIZED', 'HUME_FORBIDDEN']);
 
 /**
  * Hume reports an exhausted quota as a FAILED job ("user '…' has exceeded their usage limit"),
- * not as an HTTP error; these words in a FAILED job's message mean every other job fails too.
+ * not as an HTTP error; these phrases in a FAILED job's message mean every other job fails too.
+ * Phrases, not words: a message naming `credits-roll.mp4` is about a file, not the account.
  */
-const ACCOUNT_FAILURE_MESSAGE = /usage limit|quota|credit|billing|payment|insufficient (funds|balance)|subscription|account (is )?(suspended|disabled)/i;
+const ACCOUNT_FAILURE_MESSAGE =
+  /usage limit|exceeded (their|your|the) (usage|quota|limit)|quota (exceeded|exhausted|reached)|insufficient (credits?|funds|balance)|out of credits?|no (remaining )?credits?( left)?\b|payment required|billing (issue|problem|required)|account (is )?(suspended|disabled)/i;
 
 export function isAccountFailureType(type: string | undefined): boolean {
   return type !== undefined && ACCOUNT_FAILURE_TYPES.has(type);

@@ -150,6 +150,8 @@ describe('supervision', () => {
       }
       const result = await hintUntil(run.result(), [[child(run, 2), jobIds[2]!], [child(run, 3), jobIds[3]!]]);
       expect(result.summary.items).toMatchObject({ completed: 20, failed: 20 });
+      // The run's own count agrees with its folder: the terminated batch's items are counted failed too.
+      expect((await run.progress()).items).toMatchObject({ completed: 20, failed: 20 });
       // The reset job adopted its Hume job: one job per batch, no second one.
       expect(stack.emulator.stats().jobsCreated - jobsBefore).toBe(4);
       const index = await readJsonl(join(result.runDir, 'index.jsonl'));
@@ -267,6 +269,23 @@ describe('supervision', () => {
       } finally {
         stack.emulator.setFaults({ callbackDropRate: 0 });
       }
+    });
+
+    it('a second redrive creates its own Hume jobs, never adopting the first redrive’s', async () => {
+      const runId = uniqueId('twice');
+      stack.emulator.failNextJobs(1, 'decoder crashed');
+      const first = await (await start({ items: texts(10, 'tw'), maxJobAttempts: 1, limits: { maxTextsPerJob: 5 }, maxJobsInFlight: 1 }, runId)).result();
+      expect(first.summary.items).toMatchObject({ completed: 5, failed: 5 });
+      const redrive = () => redriveRun(stack.temporal.client, runId, { taskQueue: stack.temporal.taskQueue });
+      const created = () => stack.emulator.stats().jobsCreated;
+      stack.emulator.failNextJobs(1, 'decoder crashed again');
+      let before = created();
+      expect((await failureOf((await redrive()).result())).message).toMatch(/every item failed/);
+      expect(created() - before).toBe(1);
+      before = created();
+      const second = await (await redrive()).result();
+      expect(created() - before).toBe(1);
+      expect(second.summary.items).toMatchObject({ completed: 10, failed: 0 });
     });
 
     it('a run that cannot go on still writes its folder, fails naming why, and a redrive completes it', async () => {
