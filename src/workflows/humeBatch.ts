@@ -158,7 +158,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   const superviseUnawaited = () => {
     if (supervising) return;
     supervising = true;
-    void CancellationScope.nonCancellable(superviseCarried).finally(() => (supervising = false));
+    void CancellationScope.nonCancellable(superviseCarried).catch(() => undefined).finally(() => (supervising = false));
   };
   if (run.inFlightCount > 0) superviseUnawaited();
 
