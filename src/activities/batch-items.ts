@@ -1,8 +1,12 @@
 /** A batch's items, re-read from the manifest slice the plan recorded, as Hume request sources. */
+import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
+import { itemsOfSlice, type ValidationContext } from '../manifest/index.js';
 import { uploadFilename } from '../results/mapping.js';
-import type { ItemRecord } from '../schemas/batch.js';
+import type { BatchRange, ItemRecord, ManifestRef } from '../schemas/batch.js';
 import type { BatchSource, LocalFile } from '../schemas/humeJob.js';
 import { loadBatchItems } from './manifest.js';
 
@@ -29,4 +33,36 @@ export function sourcesOf(items: ItemRecord[]): JobSources {
     else sources.files.push({ path: item.value, filename: uploadFilename(item) });
   }
   return sources;
+}
+
+/**
+ * For finalize: a batch's items as planned, or — when that part of the manifest changed since —
+ * as its lines read now. The batch itself failed with MANIFEST_CHANGED; its lines still belong in
+ * the index (failed, naming the change), and every other batch's results still get written.
+ */
+export async function loadItemsForIndex(manifest: ManifestRef, range: BatchRange, ctx: ValidationContext): Promise<ItemRecord[]> {
+  try {
+    return await loadBatchItems(manifest, range, ctx);
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure) || err.type !== 'MANIFEST_CHANGED') throw err;
+    // The bytes moved with the edit, the line numbers did not: read the batch's lines as they are now.
+    const { items, invalid } = await itemsOfSlice(await readLines(manifest.path, range.fromLine, range.toLine), manifest, { ...range, byteStart: 0 }, ctx);
+    // A line no longer valid is still one of the batch's items: listed by its line.
+    const lost = invalid.map((line): ItemRecord => ({ line: line.line, id: `line-${line.line}`, kind: 'text', value: '', bytes: 0 }));
+    const only = range.lines && new Set(range.lines);
+    const all = [...items, ...lost].sort((a, b) => a.line - b.line);
+    return only ? all.filter((item) => only.has(item.line)) : all;
+  }
+}
+
+/** Lines `from`..`to` (1-based) of a file, each with its newline. */
+async function readLines(path: string, from: number, to: number): Promise<Buffer> {
+  const lines: string[] = [];
+  let n = 0;
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    if (++n < from) continue;
+    if (n > to) break;
+    lines.push(`${line}\n`);
+  }
+  return Buffer.from(lines.join(''));
 }

@@ -5,7 +5,8 @@
 import { dirname } from 'node:path';
 import type { HumeClient } from '../hume/client.js';
 import { createFinalizeActivities } from './finalize.js';
-import { createManifestActivities, loadBatchItems } from './manifest.js';
+import { loadItemsForIndex } from './batch-items.js';
+import { createManifestActivities } from './manifest.js';
 import { createCheckJob } from './poll.js';
 import { humePlanRedrive } from './redrive.js';
 import { createFetchResults, humeRecordBatchFailure } from './results.js';
@@ -22,7 +23,7 @@ export interface ActivityDeps {
 export function createActivities({ hume, callbacks }: ActivityDeps) {
   const { humeFinalizeRun } = createFinalizeActivities({
     loadItems: (manifest, range, { config, allowedRoot }) =>
-      loadBatchItems(manifest, range, { baseDir: dirname(manifest.path), config, allowedRoot }),
+      loadItemsForIndex(manifest, range, { baseDir: dirname(manifest.path), config, allowedRoot }),
   });
   return {
     ...createManifestActivities(),

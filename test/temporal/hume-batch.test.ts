@@ -128,6 +128,33 @@ describe('humeBatch', () => {
     expect({ files: await files(), summary: await readFile(join(first.runDir, 'summary.json'), 'utf8'), run: await readFile(join(first.runDir, 'run.json'), 'utf8') }).toEqual(before);
   });
 
+  it('fails only the batch whose lines were edited mid-run: the rest completes and the folder names the change', async () => {
+    const path = join(dir, `edited-${uniqueId('m')}.jsonl`);
+    const lines = Array.from({ length: 15 }, (_, i) => JSON.stringify({ id: `e${i + 1}`, text: `line ${i + 1}` }));
+    await writeFile(path, `${lines.join('\n')}\n`);
+    // Each batch waits 1.5 s for its callback: batch 2 is submitted seconds after the edit.
+    stack.emulator.setFaults({ callbackDelayMs: 1_500 });
+    let result;
+    try {
+      const run = await start({ manifest: { path }, maxJobsInFlight: 1, limits: { maxTextsPerJob: 5 } });
+      await expect.poll(async () => (await run.progress()).jobs.inFlight).toBe(1);
+      expect((await run.progress()).jobs.pending).toBe(2);
+      // Line 12 (batch 2) is edited, at a different length: every byte after it moves.
+      lines[11] = JSON.stringify({ id: 'e12', text: 'edited while the run was running' });
+      await writeFile(path, `${lines.join('\n')}\n`);
+      result = await run.result();
+    } finally {
+      stack.emulator.setFaults({ callbackDelayMs: 0 });
+    }
+    expect(result.state).toBe('completed');
+    expect(result.summary.items).toMatchObject({ completed: 10, failed: 5 });
+    const index = await readJsonl(join(result.runDir, 'index.jsonl'));
+    expect(index.map((row) => row.line)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    const failed = index.filter((row) => row.status === 'failed');
+    expect(failed.map((row) => row.line)).toEqual([11, 12, 13, 14, 15]);
+    expect(failed[0]?.error).toMatch(/changed since the run was planned: lines 11-15 \(batch 2\) differ/);
+  });
+
   it('pauses, resizes its window and resumes on request', async () => {
     const items = Array.from({ length: 450 }, (_, i) => ({ text: `paused text ${i}` }));
     const run = await start({ items, maxJobsInFlight: 1, limits: { maxTextsPerJob: 50 } });
