@@ -1,8 +1,11 @@
 /**
  * The activities that write a run's results folder: each batch's outcome as it finishes, and
  * at the end index.jsonl, csv/<model>.csv, summary.json and run.json. Finalize streams the plan
- * batch by batch and holds one job's predictions at most; everything it writes is derived from
- * its input and the folder, in plan, line and prediction order, so a rerun writes the same bytes.
+ * batch by batch and holds one batch's items and one job's predictions at most; everything it
+ * writes is derived from its input and the folder, in plan, line and prediction order, so a rerun
+ * writes the same bytes. The CSVs' `meta.<key>` columns must be known before their header: a CSV
+ * manifest's header names them; for a JSONL manifest a first pass over the plan's items collects
+ * the key names (only the names are kept, at most MAX_META_COLUMNS).
  */
 import type { JobConfig } from '../hume/schemas.js';
 import { CsvFiles } from '../results/csv-files.js';
@@ -10,6 +13,7 @@ import { chooseOutcomes, invalidEntry, itemEntries, type IndexEntry } from '../r
 import { InvalidLineMerge } from '../results/invalid-lines.js';
 import { writeJobRows } from '../results/job-rows.js';
 import { INDEX_JSONL, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
+import { MetaColumns } from '../results/metadata.js';
 import { OutcomeFinder } from '../results/outcome.js';
 import { BatchRangeRecord, readRecords } from '../results/records.js';
 import { RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
@@ -53,13 +57,14 @@ async function finalizeRun(
   signal: AbortSignal,
 ): Promise<RunSummary> {
   const store = createFsStore(runDir);
+  const meta = MetaColumns.fromCsvHeader(plan.manifest) ?? (await collectMetaColumns(store, plan, loadItems, validation, signal));
   const outcomes = await OutcomeFinder.open(store);
   const invalid = new InvalidLineMerge(store, plan);
   const tally = new RunTally();
-  const csv = new CsvFiles(store);
+  const csv = new CsvFiles(store, meta.names());
   const index = await store.createWriter(INDEX_JSONL);
-  const writeEntry = async (entry: IndexEntry): Promise<void> => {
-    tally.addEntry(entry);
+  const writeEntry = async (entry: IndexEntry, batchFailed = false): Promise<void> => {
+    tally.addEntry(entry, batchFailed);
     await index.write(`${JSON.stringify(entry)}\n`);
   };
 
@@ -73,11 +78,13 @@ async function finalizeRun(
       const chosen = chooseOutcomes(items, found);
       for (const entry of itemEntries(range, items, chosen)) {
         for await (const line of invalid.before(entry.line)) await writeEntry(invalidEntry(line));
-        await writeEntry(entry);
+        await writeEntry(entry, chosen.get(entry.line)?.outcome.status === 'FAILED');
       }
+      const byLine = new Map(items.map((item) => [item.line, item]));
       for (const outcome of found) {
         if (!outcome.predictionsPath) continue;
-        tally.fileErrors += await writeJobRows(store, csv, outcome, outcome.predictionsPath, (line) => chosen.get(line)?.outcome === outcome);
+        const owns = (line: number) => chosen.get(line)?.outcome === outcome;
+        tally.predictionErrors += await writeJobRows(store, csv, outcome, outcome.predictionsPath, byLine, owns);
       }
     }
     for await (const line of invalid.before(Infinity)) await writeEntry(invalidEntry(line));
@@ -88,13 +95,31 @@ async function finalizeRun(
     throw e;
   }
 
-  await store.writeJson(SUMMARY_JSON, summaryJson(runId, run, tally, csvRows));
+  const metaInfo = { count: meta.names().length, truncated: meta.truncated };
+  await store.writeJson(SUMMARY_JSON, summaryJson(runId, run, tally, csvRows, metaInfo));
   await store.writeJson(RUN_JSON, runJson(runId, run, plan.manifest));
   return {
     items: tally.items,
     jobs: { completed: tally.jobs.completed, failed: tally.jobs.failed },
-    fileErrors: tally.fileErrors,
+    predictionErrors: tally.predictionErrors,
+    fileErrors: tally.predictionErrors,
     csv: csvRows,
     paths: { runDir: store.resolve('.'), index: store.resolve(INDEX_JSONL), summary: store.resolve(SUMMARY_JSON) },
   };
+}
+
+/** The first pass: every batch's items, for their metadata key names only. */
+async function collectMetaColumns(
+  store: ReturnType<typeof createFsStore>,
+  plan: PlanResult,
+  loadItems: FinalizeDeps['loadItems'],
+  validation: ItemValidation,
+  signal: AbortSignal,
+): Promise<MetaColumns> {
+  const meta = new MetaColumns();
+  for await (const range of readRecords(store, plan.planPath, BatchRangeRecord)) {
+    signal.throwIfAborted();
+    for (const item of await loadItems(plan.manifest, range, validation)) meta.addItem(item);
+  }
+  return meta;
 }

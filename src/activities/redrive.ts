@@ -31,11 +31,16 @@ export interface RedrivePlan {
   originalInput: Record<string, unknown>;
 }
 
+/**
+ * An index line: `source_type` (flat since issue 17), or `source.type` in folders finalized
+ * before. Invalid lines have no batch (and are never redriven).
+ */
 const RedoEntry = z.object({
-  batch: z.number(),
+  batch: z.number().optional(),
   line: z.number(),
   status: z.string(),
-  source: z.object({ type: z.string() }).loose().optional(),
+  source_type: z.string().optional(),
+  source: z.union([z.string(), z.object({ type: z.string() }).loose()]).optional(),
 }).loose();
 
 const REDO = new Set(['failed', 'not_run']);
@@ -51,10 +56,10 @@ export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promi
   const plan = original as PlanResult;
   const redo = new Map<number, { lines: number[]; urls: number; texts: number; files: number }>();
   for await (const entry of readRecords(store, INDEX_JSONL, RedoEntry)) {
-    if (!REDO.has(entry.status)) continue;
+    if (!REDO.has(entry.status) || entry.batch === undefined) continue;
     const batch = redo.get(entry.batch) ?? { lines: [], urls: 0, texts: 0, files: 0 };
     batch.lines.push(entry.line);
-    const type = entry.source?.type;
+    const type = entry.source_type ?? (typeof entry.source === 'object' ? entry.source.type : undefined);
     if (type === 'url') batch.urls++;
     else if (type === 'text') batch.texts++;
     else batch.files++;

@@ -1,11 +1,18 @@
 /**
- * The columns of `csv/<model>.csv` and the row of one prediction. Rows are streamed, so the
- * header is fixed before the first row: score columns come from Hume's published name sets (the
- * emulator's lists, src/emulator/names.ts), in Hume's order; a family whose names were never
- * published (face `facs` and `descriptions`) takes the names of the model's first prediction.
- * A family appears when the first prediction carries it (one run shares one config, so all its
- * predictions carry the same families). Any score without a column lands in the trailing `extra`
- * JSON column rather than being lost.
+ * The columns of `csv/<model>.csv` and the row of one prediction, in this order:
+ *   1. who the row belongs to (`KEY_COLUMNS`): the manifest item (`item_id`, `line`), the Hume job
+ *      (`job_id`), the item's `source` (its URL or absolute path; empty for texts), the file
+ *      inside an archive source (`source_inner_path`, else empty), and the face or speaker (`group_id`);
+ *   2. the model's position columns (frame, time, text, …);
+ *   3. one column per score, then `other_scores`;
+ *   4. the items' metadata, `meta.<key>` (sorted; see metadata.ts).
+ * Rows are streamed, so the header is fixed before the first row: score columns come from Hume's
+ * published name sets (the emulator's lists, src/emulator/names.ts), in Hume's order; a family
+ * whose names were never published (face `facs` and `descriptions`) takes the names of the
+ * model's first prediction. A family appears when the first prediction carries it (one run shares
+ * one config, so all its predictions carry the same families). A score without a column (a name
+ * Hume added after these lists, or a `facs` name the first prediction lacked) lands in
+ * `other_scores`, JSON `{family: {name: score}}`, rather than being lost; it is empty otherwise.
  */
 import type { ModelName, ModelsPredictions, Score } from '../hume/schemas.js';
 import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, SENTIMENT, TOXICITY } from '../emulator/names.js';
@@ -15,7 +22,7 @@ export type PredictionOf<M extends ModelName> =
   NonNullable<ModelsPredictions[M]>['grouped_predictions'][number]['predictions'][number];
 
 interface ScoreFamily<P> {
-  /** Its key in `extra`: the prediction's field name. */
+  /** Its key in `other_scores`: the prediction's field name. */
   field: string;
   prefix: string;
   /** Hume's fixed names, when published. */
@@ -79,11 +86,24 @@ const LAYOUTS: { [M in ModelName]: ModelLayout<PredictionOf<M>> } = {
   facemesh: { position: [], scores: [emotions(EXPRESSIONS_48)] },
 };
 
-/** Who a row belongs to: the manifest item, the file inside its source, the face or speaker. */
+/** The first columns of every model's CSV, in order. */
+export const KEY_COLUMNS = ['item_id', 'line', 'job_id', 'source', 'source_inner_path', 'group_id'] as const;
+/** Scores that have no column of their own, as JSON. */
+export const OTHER_SCORES = 'other_scores';
+
+/** Who a row belongs to: the manifest item, its job, its source and the file inside it, the face or speaker. */
 export interface RowKey {
+  /** Empty (with `line` null) for a source Hume returned that no item claimed. */
   itemId: string;
-  file: string;
+  line: number | null;
+  jobId: string;
+  /** The item's URL or absolute file path; empty for a text. */
+  source: string;
+  /** The file inside an archive source the prediction is for, as Hume names it; empty otherwise. */
+  innerPath: string;
   groupId: string;
+  /** The item's metadata, flattened (`meta.<key>` → cell). */
+  meta?: ReadonlyMap<string, Cell>;
 }
 
 interface ScoreColumns<P> {
@@ -93,15 +113,18 @@ interface ScoreColumns<P> {
   indexOf: Map<string, number>;
 }
 
-/** The header of one model's CSV, fixed by its first prediction, and the rows under it. */
+/** The header of one model's CSV, fixed by its first prediction and the run's meta columns, and the rows under it. */
 export class ModelTable<M extends ModelName> {
   readonly header: string[];
   readonly #layout: ModelLayout<PredictionOf<M>>;
   readonly #scores: ScoreColumns<PredictionOf<M>>[] = [];
+  readonly #otherScores: number;
+  readonly #metaColumns: readonly string[];
 
-  constructor(model: M, first: PredictionOf<M>) {
+  constructor(model: M, first: PredictionOf<M>, metaColumns: readonly string[] = []) {
     this.#layout = LAYOUTS[model] as ModelLayout<PredictionOf<M>>;
-    this.header = ['item_id', 'file', 'group_id', ...this.#layout.position.map(([column]) => column)];
+    this.#metaColumns = metaColumns;
+    this.header = [...KEY_COLUMNS, ...this.#layout.position.map(([column]) => column)];
     for (const family of this.#layout.scores) {
       const present = family.get(first);
       if (!present) continue;
@@ -109,22 +132,28 @@ export class ModelTable<M extends ModelName> {
       this.#scores.push({ family, offset: this.header.length, indexOf: new Map(names.map((name, i) => [name, i])) });
       this.header.push(...names.map((name) => family.prefix + name));
     }
-    this.header.push('extra');
+    this.#otherScores = this.header.length;
+    this.header.push(OTHER_SCORES, ...metaColumns);
   }
 
   row(key: RowKey, prediction: PredictionOf<M>): Cell[] {
-    const cells: Cell[] = [key.itemId, key.file, key.groupId, ...this.#layout.position.map(([, get]) => get(prediction))];
+    const cells: Cell[] = [
+      key.itemId, key.line, key.jobId, key.source, key.innerPath, key.groupId, ...this.#layout.position.map(([, get]) => get(prediction)),
+    ];
     while (cells.length < this.header.length) cells.push(null);
-    const extra: Record<string, Record<string, number>> = {};
+    const other: Record<string, Record<string, number>> = {};
     for (const family of this.#layout.scores) {
       const columns = this.#scores.find((c) => c.family === family);
       for (const { name, score } of family.get(prediction) ?? []) {
         const index = columns?.indexOf.get(name);
         if (columns && index !== undefined) cells[columns.offset + index] = score;
-        else (extra[family.field] ??= {})[name] = score;
+        else (other[family.field] ??= {})[name] = score;
       }
     }
-    cells[this.header.length - 1] = Object.keys(extra).length > 0 ? JSON.stringify(extra) : '';
+    cells[this.#otherScores] = Object.keys(other).length > 0 ? JSON.stringify(other) : '';
+    this.#metaColumns.forEach((name, i) => {
+      cells[this.#otherScores + 1 + i] = key.meta?.get(name) ?? null;
+    });
     return cells;
   }
 }

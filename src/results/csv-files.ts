@@ -6,10 +6,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { MODEL_NAMES, type ModelName, type SourcePredictResult } from '../hume/schemas.js';
 import type { AtomicWriter, ResultStore } from '../store/store.js';
-import { ModelTable, type PredictionOf } from './columns.js';
+import { ModelTable, type PredictionOf, type RowKey } from './columns.js';
 import { csvPath } from './layout.js';
 
-type InferencePrediction = NonNullable<SourcePredictResult['results']>['predictions'][number];
+export type InferencePrediction = NonNullable<SourcePredictResult['results']>['predictions'][number];
 
 interface OpenCsv {
   table: ModelTable<ModelName>;
@@ -20,13 +20,16 @@ interface OpenCsv {
 export class CsvFiles {
   readonly #store: ResultStore;
   readonly #open = new Map<ModelName, OpenCsv>();
+  readonly #metaColumns: readonly string[];
 
-  constructor(store: ResultStore) {
+  /** `metaColumns`: the run's `meta.<key>` columns, the same in every model's file. */
+  constructor(store: ResultStore, metaColumns: readonly string[] = []) {
     this.#store = store;
+    this.#metaColumns = metaColumns;
   }
 
   /** Rows of one predicted file of an item's source, model by model in the contract's order. */
-  async write(itemId: string, prediction: InferencePrediction): Promise<void> {
+  async write(key: Omit<RowKey, 'groupId'>, prediction: InferencePrediction): Promise<void> {
     for (const model of MODEL_NAMES) {
       const output = prediction.models[model];
       if (!output) continue;
@@ -35,7 +38,7 @@ export class CsvFiles {
       for (const group of output.grouped_predictions) {
         for (const p of group.predictions as PredictionOf<ModelName>[]) {
           csv ??= await this.#openFor(model, p);
-          rows.push(csv.table.row({ itemId, file: prediction.file, groupId: group.id }, p));
+          rows.push(csv.table.row({ ...key, groupId: group.id }, p));
         }
       }
       if (!csv || rows.length === 0) continue;
@@ -63,7 +66,7 @@ export class CsvFiles {
   async #openFor(model: ModelName, first: PredictionOf<ModelName>): Promise<OpenCsv> {
     const open = this.#open.get(model);
     if (open) return open;
-    const table = new ModelTable(model, first);
+    const table = new ModelTable(model, first, this.#metaColumns);
     const writer = await this.#store.createWriter(csvPath(model));
     await writer.write(stringify([table.header]));
     const csv = { table, writer, rows: 0 };

@@ -1,26 +1,33 @@
 /**
- * Lines of `index.jsonl`: one per manifest item, valid or not. Texts are never copied (they may
- * be private or huge): a text item shows its length. Keys are built in a fixed order so the
- * file is byte-identical on every finalize.
+ * Lines of `index.jsonl`: one per manifest item, valid or not, flat so it joins as it is:
+ * `id, line, source_type, source | text_chars, batch, job_id, status, error?, metadata?`.
+ * `source` is the URL or the absolute file path; texts are never copied (they may be private or
+ * huge): a text item shows its length in `text_chars` instead. `metadata` is the item's, as the
+ * manifest gave it. An invalid line has only `line, status, error`. Keys are built in a fixed
+ * order so the file is byte-identical on every finalize.
  */
-import type { BatchOutcome, BatchRange, InvalidLine, ItemRecord } from '../schemas/batch.js';
+import type { BatchOutcome, BatchRange, InvalidLine, ItemRecord, SourceKind } from '../schemas/batch.js';
 import { NO_RESULT } from './mapping.js';
 
 export type IndexStatus = 'completed' | 'failed' | 'not_run' | 'invalid';
 
 export type IndexSource =
-  | { type: 'url'; url: string }
-  | { type: 'file'; file: string }
-  | { type: 'text'; text_chars: number };
+  | { source_type: 'url' | 'file'; source: string }
+  | { source_type: 'text'; text_chars: number };
 
 export interface IndexEntry {
   id?: string;
   line: number;
-  source?: IndexSource;
+  source_type?: SourceKind;
+  /** The URL or the absolute file path. */
+  source?: string;
+  /** A text's length in code points (texts are not copied). */
+  text_chars?: number;
   batch?: number;
   job_id?: string | null;
   status: IndexStatus;
   error?: string;
+  metadata?: Record<string, unknown>;
 }
 
 /** Characters as Hume counts text positions: code points, not UTF-16 units. */
@@ -31,9 +38,8 @@ function codePoints(text: string): number {
 }
 
 function sourceOf(item: ItemRecord): IndexSource {
-  if (item.kind === 'url') return { type: 'url', url: item.value };
-  if (item.kind === 'file') return { type: 'file', file: item.value };
-  return { type: 'text', text_chars: codePoints(item.value) };
+  if (item.kind === 'text') return { source_type: 'text', text_chars: codePoints(item.value) };
+  return { source_type: item.kind, source: item.value };
 }
 
 /** An outcome with its items by line, looked up once per item. */
@@ -62,12 +68,14 @@ export function itemEntries(range: BatchRange, items: ItemRecord[], chosen: Map<
   return items.map((item) => {
     const pick = chosen.get(item.line);
     const entry: IndexEntry = {
-      id: item.id, line: item.line, source: sourceOf(item), batch: range.index, job_id: pick?.outcome.jobId ?? null, status: 'not_run',
+      id: item.id, line: item.line, ...sourceOf(item), batch: range.index, job_id: pick?.outcome.jobId ?? null, status: 'not_run',
     };
-    if (!pick) return entry;
-    entry.status = pick.item?.status ?? 'failed';
-    const error = pick.item?.error ?? (entry.status === 'failed' ? (pick.outcome.error ?? NO_RESULT) : undefined);
-    if (error !== undefined) entry.error = error;
+    if (pick) {
+      entry.status = pick.item?.status ?? 'failed';
+      const error = pick.item?.error ?? (entry.status === 'failed' ? (pick.outcome.error ?? NO_RESULT) : undefined);
+      if (error !== undefined) entry.error = error;
+    }
+    if (item.metadata) entry.metadata = item.metadata;
     return entry;
   });
 }

@@ -14,6 +14,29 @@ export function uploadFilename(item: ItemRecord): string {
   return `${item.line}-${basename(item.value)}`;
 }
 
+const ARCHIVE = /\.(zip|tar|tgz|tbz2?|txz|gz|bz2|xz)$/i;
+
+/**
+ * The file inside an archive source a prediction is for (Hume names it in the prediction's
+ * `file`), or '' when the prediction is for the source itself. A local file's own predictions
+ * carry its upload filename, so any other name is a file inside it; a URL's carry a name Hume
+ * derives from the URL, so only a URL whose path ends like an archive (.zip, .tar.gz, …) is read
+ * as one. Texts have no inside.
+ */
+export function sourceInnerPath(item: ItemRecord, file: string): string {
+  if (item.kind === 'file') return file === uploadFilename(item) ? '' : file;
+  if (item.kind === 'url') return ARCHIVE.test(urlPath(item.value)) ? file : '';
+  return '';
+}
+
+function urlPath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
+
 /** The key an item and its source share; every text has the same key, so texts match by rank. */
 function itemKey(item: ItemRecord): string {
   if (item.kind === 'url') return `url:${item.value}`;

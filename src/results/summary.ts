@@ -23,38 +23,80 @@ export interface RunInfo {
 
 /** The run's results in brief, small enough for workflow history. */
 export interface RunSummary {
+  /** Manifest items by status; a failed item is one with no result. */
   items: { completed: number; failed: number; invalid: number; notRun: number };
   jobs: { completed: number; failed: number };
-  fileErrors: number;
+  /**
+   * Hume's per-file errors inside completed jobs (a file of a source it could not read, a model
+   * that did not apply): counted apart from items, since an item with some of them may still
+   * have completed with the predictions that did come back. Finalize always sets it; optional
+   * only until src/cli (`resultFromSummary`) fills it from summary.json.
+   */
+  predictionErrors?: number;
+  /** @deprecated the same count as `predictionErrors`, kept until src/cli reads that name. */
+  fileErrors?: number;
   /** Rows per model CSV. */
   csv: Partial<Record<ModelName, number>>;
   paths: { runDir: string; index: string; summary: string };
 }
 
-/** Failed items listed in summary.json; the index has them all. */
+/** Failure groups listed in summary.json; the index has every failed item. */
 const MAX_FAILURES = 100;
 
-interface Failure {
+/**
+ * Failed items that share a batch, a job and an error, listed once with their count. `kind`:
+ * `batch` when the batch's Hume job failed (or none was created) and its items failed with it;
+ * `item` when Hume completed the job but these items' sources came back with this error.
+ */
+export interface FailureGroup {
   batch: number | undefined;
   job_id: string | null | undefined;
-  id: string | undefined;
-  line: number;
+  kind: 'batch' | 'item';
   error: string | undefined;
+  items: number;
+  /** @deprecated never written: failures are per group since issue 17 (src/cli still reads it). */
+  line?: undefined;
+  /** @deprecated never written, as `line`. */
+  id?: undefined;
 }
 
 export class RunTally {
   readonly items: RunSummary['items'] = { completed: 0, failed: 0, invalid: 0, notRun: 0 };
   /** Batches by outcome; `notRun` had none. */
   readonly jobs = { completed: 0, failed: 0, notRun: 0 };
-  fileErrors = 0;
-  readonly failures: Failure[] = [];
+  predictionErrors = 0;
+  readonly failures: FailureGroup[] = [];
+  /** More failure groups than `MAX_FAILURES`. */
+  failuresTruncated = false;
+  /** Groups by batch, job, kind and error: of the batch being added only, so it stays small. */
+  #groups = new Map<string, FailureGroup>();
+  #groupsBatch: number | undefined;
 
-  addEntry(entry: IndexEntry): void {
+  /** `batchFailed`: the outcome that speaks for the item is a failed batch's. */
+  addEntry(entry: IndexEntry, batchFailed = false): void {
     if (entry.status === 'not_run') this.items.notRun++;
     else this.items[entry.status]++;
-    if (entry.status === 'failed' && this.failures.length < MAX_FAILURES) {
-      this.failures.push({ batch: entry.batch, job_id: entry.job_id, id: entry.id, line: entry.line, error: entry.error });
+    if (entry.status === 'failed') this.#addFailure(entry, batchFailed ? 'batch' : 'item');
+  }
+
+  #addFailure(entry: IndexEntry, kind: FailureGroup['kind']): void {
+    if (entry.batch !== this.#groupsBatch) {
+      this.#groups = new Map();
+      this.#groupsBatch = entry.batch;
     }
+    const key = JSON.stringify([entry.job_id, kind, entry.error]);
+    const group = this.#groups.get(key);
+    if (group) {
+      group.items++;
+      return;
+    }
+    if (this.failures.length >= MAX_FAILURES) {
+      this.failuresTruncated = true;
+      return;
+    }
+    const added: FailureGroup = { batch: entry.batch, job_id: entry.job_id, kind, error: entry.error, items: 1 };
+    this.failures.push(added);
+    this.#groups.set(key, added);
   }
 
   addBatch(outcome: BatchOutcome | undefined): void {
@@ -72,7 +114,13 @@ function timings(run: RunInfo) {
   };
 }
 
-export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRows: RunSummary['csv']) {
+/** The CSVs' `meta.<key>` columns: how many, and whether items had more keys than the CSVs carry. */
+export interface MetaColumnsInfo {
+  count: number;
+  truncated: boolean;
+}
+
+export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRows: RunSummary['csv'], meta: MetaColumnsInfo) {
   return {
     runId,
     state: run.state,
@@ -82,13 +130,17 @@ export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRow
     jobs: tally.jobs,
     humeJobsCreated: run.humeJobsCreated,
     resubmissions: run.resubmissions,
-    fileErrors: tally.fileErrors,
+    predictionErrors: tally.predictionErrors,
+    /** @deprecated never written since issue 17: read `predictionErrors` (src/cli still reads it). */
+    fileErrors: undefined as number | undefined,
     timings: timings(run),
     csv: Object.fromEntries(
       Object.entries(csvRows).map(([model, rows]) => [model, { path: csvPath(model as ModelName), rows }]),
     ),
+    metaColumns: meta.count,
+    metaColumnsTruncated: meta.truncated,
     failures: tally.failures,
-    failuresTruncated: tally.items.failed > tally.failures.length,
+    failuresTruncated: tally.failuresTruncated,
   };
 }
 

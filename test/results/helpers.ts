@@ -30,14 +30,14 @@ export const fileResult = (filename: string) =>
   parsed(predictSource({ source: { type: 'file', filename, content_type: null, md5sum: filename }, file: filename, kind: mediaKind(filename), contentKey: filename }, request));
 export const failedUrl = (url: string, error: string) => parsed({ source: { type: 'url', url }, error });
 
-export function item(line: number, kind: ItemRecord['kind'], value: string, id = `line-${line}`): ItemRecord {
-  return { line, id, kind, value, bytes: kind === 'url' ? 0 : Buffer.byteLength(value) };
+export function item(line: number, kind: ItemRecord['kind'], value: string, id = `line-${line}`, metadata?: Record<string, unknown>): ItemRecord {
+  return { line, id, kind, value, bytes: kind === 'url' ? 0 : Buffer.byteLength(value), ...(metadata ? { metadata } : {}) };
 }
 
-/** The manifest line of an item: `{id, url|file|text}`. */
-export const manifestLine = (i: ItemRecord): string => JSON.stringify({ id: i.id, [i.kind]: i.value });
+/** The manifest line of an item: `{id, url|file|text, metadata?}`. */
+export const manifestLine = (i: ItemRecord): string => JSON.stringify({ id: i.id, [i.kind]: i.value, metadata: i.metadata });
 
-/** Reads items back the simplest way: a line is valid when it has exactly one string source. */
+/** Reads items back the simplest way: a line is valid when it has exactly one string source; an object `metadata` is kept. */
 export const jsonlLoader: FinalizeDeps['loadItems'] = async (manifest, range) => {
   const lines = (await readFile(manifest.path, 'utf8')).split('\n');
   const items: ItemRecord[] = [];
@@ -46,7 +46,8 @@ export const jsonlLoader: FinalizeDeps['loadItems'] = async (manifest, range) =>
     const kinds = (['url', 'file', 'text'] as const).filter((k) => typeof value[k] === 'string');
     const kind = kinds[0];
     if (kinds.length !== 1 || !kind) continue;
-    items.push(item(line, kind, value[kind] as string, typeof value.id === 'string' ? value.id : `line-${line}`));
+    const metadata = typeof value.metadata === 'object' && value.metadata !== null ? (value.metadata as Record<string, unknown>) : undefined;
+    items.push(item(line, kind, value[kind] as string, typeof value.id === 'string' ? value.id : `line-${line}`, metadata));
   }
   return items;
 };

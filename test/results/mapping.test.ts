@@ -1,13 +1,30 @@
 /** Hume's sources back to manifest items: by URL, by upload filename, by text rank, whatever the order. */
 import { describe, expect, it } from 'vitest';
 import type { Predictions } from '../../src/hume/schemas.js';
-import { mapSourcesToItems, uploadFilename } from '../../src/results/mapping.js';
+import { mapSourcesToItems, sourceInnerPath, uploadFilename } from '../../src/results/mapping.js';
 import { failedUrl, fileResult, item, textResult, urlResult } from './helpers.js';
 
 describe('uploadFilename', () => {
   it('prefixes the basename with the manifest line, so equal names in one batch stay apart', () => {
     expect(uploadFilename(item(7, 'file', '/data/a/clip.mp4'))).toBe('7-clip.mp4');
     expect(uploadFilename(item(8, 'file', '/data/b/clip.mp4'))).toBe('8-clip.mp4');
+  });
+});
+
+describe('sourceInnerPath', () => {
+  it("is Hume's name of a file inside a local file, whatever the archive is called; empty for the file's own predictions", () => {
+    const zip = item(7, 'file', '/data/clips.zip');
+    expect(sourceInnerPath(zip, 'clips/a.jpg')).toBe('clips/a.jpg');
+    expect(sourceInnerPath(item(8, 'file', '/data/bundle'), 'a.jpg')).toBe('a.jpg');
+    expect(sourceInnerPath(item(9, 'file', '/data/face.jpg'), '9-face.jpg')).toBe('');
+  });
+
+  it('is the file inside a URL whose path ends like an archive; empty for any other URL and for texts', () => {
+    expect(sourceInnerPath(item(1, 'url', 'https://x.test/pack.tar.gz?sig=1'), 'inner/c.jpg')).toBe('inner/c.jpg');
+    expect(sourceInnerPath(item(2, 'url', 'https://x.test/set.ZIP'), 'd.wav')).toBe('d.wav');
+    expect(sourceInnerPath(item(3, 'url', 'https://x.test/p.jpg'), 'p.jpg')).toBe('');
+    expect(sourceInnerPath(item(4, 'url', 'https://x.test/zip?f=a.jpg'), 'a.jpg')).toBe('');
+    expect(sourceInnerPath(item(5, 'text', 'hello'), 'text')).toBe('');
   });
 });
 
