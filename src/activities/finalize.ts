@@ -16,7 +16,7 @@ import { INDEX_JSONL, RUN_JSON, SUMMARY_JSON } from '../results/layout.js';
 import { MetaColumns } from '../results/metadata.js';
 import { OutcomeFinder } from '../results/outcome.js';
 import { BatchRangeRecord, readRecords } from '../results/records.js';
-import { RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
+import { priorRuns, RunTally, runJson, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
 import type { BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
 import { createFsStore } from '../store/fs.js';
 import { whileHeartbeating } from './heartbeat.js';
@@ -96,7 +96,8 @@ async function finalizeRun(
   }
 
   const metaInfo = { count: meta.names().length, truncated: meta.truncated };
-  await store.writeJson(SUMMARY_JSON, summaryJson(runId, run, tally, csvRows, metaInfo));
+  const prior = priorRuns(run.redrive ? await store.readJson(SUMMARY_JSON).catch(() => undefined) : undefined, run);
+  await store.writeJson(SUMMARY_JSON, summaryJson(runId, run, tally, csvRows, metaInfo, prior));
   await store.writeJson(RUN_JSON, runJson(runId, run, plan.manifest));
   return {
     items: tally.items,

@@ -4,6 +4,7 @@
  * the caller passed in or what was counted, never the time of finalize itself, so a rerun
  * writes the same bytes.
  */
+import { z } from 'zod';
 import type { ModelName } from '../hume/schemas.js';
 import type { BatchOutcome, ManifestRef } from '../schemas/batch.js';
 import type { IndexEntry } from './index-entries.js';
@@ -19,6 +20,39 @@ export interface RunInfo {
   error?: string;
   humeJobsCreated: number;
   resubmissions: number;
+  /** The workflow that wrote this finalize: the run's, or a redrive's. */
+  workflowId?: string;
+  /** A redrive adds its figures to those of the run and earlier redrives already in summary.json. */
+  redrive?: boolean;
+}
+
+/** One run or redrive of a results folder, as summary.json's `runs` lists them. */
+export const RunFigures = z.object({
+  workflowId: z.string().optional(),
+  kind: z.enum(['run', 'redrive']),
+  state: z.string(),
+  humeJobsCreated: z.number(),
+  resubmissions: z.number(),
+  timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number() }),
+});
+export type RunFigures = z.infer<typeof RunFigures>;
+
+const PriorSummary = z
+  .object({ runs: z.array(RunFigures).optional(), state: z.string(), humeJobsCreated: z.number(), resubmissions: z.number(), timings: RunFigures.shape.timings })
+  .loose();
+
+/**
+ * The figures of the runs before this one in the folder (for a redrive): summary.json's `runs`, or
+ * for a folder from before `runs` its top-level figures. A finalize tried again drops its own entry.
+ */
+export function priorRuns(previous: unknown, run: RunInfo): RunFigures[] {
+  if (!run.redrive) return [];
+  const parsed = PriorSummary.safeParse(previous);
+  if (!parsed.success) return [];
+  const { runs, state, humeJobsCreated, resubmissions, timings: t } = parsed.data;
+  const all = runs ?? [{ kind: 'run' as const, state, humeJobsCreated, resubmissions, timings: t }];
+  const own = timings(run).startedAt;
+  return all.filter((r) => !(r.workflowId === run.workflowId && r.timings.startedAt === own));
 }
 
 /** The run's results in brief, small enough for workflow history. */
@@ -120,7 +154,19 @@ export interface MetaColumnsInfo {
   truncated: boolean;
 }
 
-export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRows: RunSummary['csv'], meta: MetaColumnsInfo) {
+export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRows: RunSummary['csv'], meta: MetaColumnsInfo, prior: RunFigures[] = []) {
+  const runs: RunFigures[] = [
+    ...prior,
+    {
+      ...(run.workflowId ? { workflowId: run.workflowId } : {}),
+      kind: run.redrive ? 'redrive' : 'run',
+      state: run.state,
+      humeJobsCreated: run.humeJobsCreated,
+      resubmissions: run.resubmissions,
+      timings: timings(run),
+    },
+  ];
+  const first = runs[0]!.timings;
   return {
     runId,
     state: run.state,
@@ -128,12 +174,19 @@ export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRow
     items: tally.items,
     // Batches by the outcome finalize used; `notRun` batches never finished.
     jobs: tally.jobs,
-    humeJobsCreated: run.humeJobsCreated,
-    resubmissions: run.resubmissions,
+    // The run and all its redrives together; each one's own figures are in `runs`.
+    humeJobsCreated: runs.reduce((sum, r) => sum + r.humeJobsCreated, 0),
+    resubmissions: runs.reduce((sum, r) => sum + r.resubmissions, 0),
     predictionErrors: tally.predictionErrors,
     /** @deprecated never written since issue 17: read `predictionErrors` (src/cli still reads it). */
     fileErrors: undefined as number | undefined,
-    timings: timings(run),
+    timings: {
+      startedAt: first.startedAt,
+      finishedAt: timings(run).finishedAt,
+      /** Time spent running: the run's and each redrive's, not the pauses between them. */
+      durationMs: runs.reduce((sum, r) => sum + r.timings.durationMs, 0),
+    },
+    runs,
     csv: Object.fromEntries(
       Object.entries(csvRows).map(([model, rows]) => [model, { path: csvPath(model as ModelName), rows }]),
     ),

@@ -386,6 +386,8 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
             ...(carry.error ? { error: carry.error } : {}),
             humeJobsCreated: carry.humeJobsCreated,
             resubmissions: carry.resubmissions,
+            workflowId: info.workflowId,
+            redrive: input.redrive ?? false,
           },
         });
       } catch (err) {

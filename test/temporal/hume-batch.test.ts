@@ -242,6 +242,17 @@ describe('humeBatch', () => {
     expect(rowsOf(csvAfter, 'r15')).toEqual(rowsOf(csvBefore, 'r15'));
     const runJson = JSON.parse(await readFile(join(first.runDir, 'run.json'), 'utf8'));
     expect(runJson.input.redrives).toEqual([redrive.workflow.workflowId]);
+    // The accounts add up: the run's 3 Hume jobs and the redrive's 1, each run's own figures beside.
+    const summary = JSON.parse(await readFile(join(first.runDir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      humeJobsCreated: 4,
+      resubmissions: 0,
+      runs: [
+        { kind: 'run', state: 'completed', humeJobsCreated: 3 },
+        { kind: 'redrive', workflowId: redrive.workflow.workflowId, state: 'completed', humeJobsCreated: 1 },
+      ],
+    });
+    expect(summary.timings.durationMs).toBe(summary.runs[0].timings.durationMs + summary.runs[1].timings.durationMs);
   });
 
   it('redrives failed items wherever they are in the plan, not only its first batches', async () => {
