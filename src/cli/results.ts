@@ -60,16 +60,21 @@ function resultFromSummary(runDir: string, file: SummaryFile): HumeBatchResult {
     summary: {
       items: file.items,
       jobs: file.jobs,
-      fileErrors: file.fileErrors,
+      predictionErrors: file.predictionErrors,
       csv: Object.fromEntries(Object.entries(file.csv).map(([model, csv]) => [model as ModelName, csv.rows])),
       paths: { runDir, index: join(runDir, INDEX_JSONL), summary: join(runDir, SUMMARY_JSON) },
     },
   };
 }
 
+/** Failures as summary.json groups them: one row per batch and error, with its item count. */
 function failureRows(file: SummaryFile | undefined): Row[] {
   const failures = file?.failures.slice(0, FAILURES_SHOWN) ?? [];
-  const rows = failures.map((f): Row => [`failed line ${f.line}`, `${f.id ?? ''} ${f.error ?? ''}`.trim()]);
-  const more = (file?.items.failed ?? 0) - failures.length;
+  const rows = failures.map((f): Row => [
+    `failed (batch ${f.batch ?? '-'})`,
+    `${f.items} item${f.items === 1 ? '' : 's'}${f.job_id ? `, job ${f.job_id}` : ''}: ${f.error ?? 'no error given'}`,
+  ]);
+  const shown = failures.reduce((sum, f) => sum + f.items, 0);
+  const more = (file?.items.failed ?? 0) - shown;
   return more > 0 ? [...rows, ['', `… ${more} more failed items in the index`]] : rows;
 }
