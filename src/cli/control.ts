@@ -1,8 +1,8 @@
-/** `pause`, `resume` and `cancel`: steering a running run. A run that has ended cannot be steered (exit 1). */
+/** `pause`, `resume`, `resize` and `cancel`: steering a running run. A run that has ended cannot be steered (exit 1). */
 import type { Command } from 'commander';
 import type { RunHandle } from '../client.js';
 import type { RunProgress } from '../workflows/definitions.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, usageError } from './errors.js';
 import { printJson } from './output.js';
 import { describeProgress } from './progress.js';
 import { type FoundRun, runIdCommand, type RunIdFlags, withRun } from './temporal.js';
@@ -29,6 +29,26 @@ export const pauseCommand = () =>
   updateCommand('pause', 'stop submitting new Hume jobs; jobs in flight finish', (run) => run.pause());
 
 export const resumeCommand = () => updateCommand('resume', 'submit new Hume jobs again after a pause', (run) => run.resume());
+
+/** Hume's queue limit, as the run's update validator enforces it. */
+const MAX_JOBS_IN_FLIGHT = 500;
+
+export function resizeCommand(): Command {
+  return runIdCommand('resize', "change a running run's window: Hume jobs queued or running at once (1-500); takes effect as batches finish")
+    .argument('<max-jobs-in-flight>', 'the new window, 1-500')
+    .action(async (runId: string, value: string, flags: RunIdFlags) => {
+      const max = Number(value);
+      if (!Number.isInteger(max) || max < 1 || max > MAX_JOBS_IN_FLIGHT) {
+        throw usageError(`invalid <max-jobs-in-flight>: an integer from 1 to ${MAX_JOBS_IN_FLIGHT}, got ${JSON.stringify(value)}`);
+      }
+      await withRun(runId, flags, async (found) => {
+        mustBeRunning(found, 'resize');
+        const progress = await found.run.setMaxJobsInFlight(max);
+        if (flags.json) printJson({ workflowId: found.workflowId, progress });
+        else process.stdout.write(`max jobs in flight ${progress.maxJobsInFlight}; ${describeProgress(progress)}\n`);
+      });
+    });
+}
 
 export function cancelCommand(): Command {
   return runIdCommand(

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { createManifestActivities } from '../activities/manifest.js';
 import type { JobConfig } from '../hume/schemas.js';
 import { INVALID_JSONL } from '../results/layout.js';
-import type { InvalidLine, ManifestFormat, PlanResult } from '../schemas/batch.js';
+import type { BatchLimits, InvalidLine, ManifestFormat, PlanResult } from '../schemas/batch.js';
 
 export interface DryRun {
   manifest: PlanResult['manifest'];
@@ -31,11 +31,13 @@ export async function dryRun(
   format: ManifestFormat | undefined,
   config: JobConfig,
   skipInvalid: boolean,
+  /** The run's lower per-job limits (`--texts-per-job` …), so the job count is the run's. */
+  limits?: Partial<BatchLimits>,
 ): Promise<DryRun> {
   const runDir = await mkdtemp(join(tmpdir(), 'temporal-hume-dry-run-'));
   try {
     // skipInvalid here so the plan completes and lists every line; the verdict is computed below.
-    const plan = await createManifestActivities().humePlanManifest({ runDir, manifest: { path: manifestPath, format }, config, skipInvalid: true });
+    const plan = await createManifestActivities().humePlanManifest({ runDir, manifest: { path: manifestPath, format }, config, skipInvalid: true, ...(limits ? { limits } : {}) });
     return {
       manifest: plan.manifest,
       items: plan.items,

@@ -1,4 +1,4 @@
-/** What commands print: aligned `key  value` rows or one JSON document on stdout, and a run's results as rows. */
+/** What commands print: aligned `key  value` rows, a table, or one JSON document on stdout, and a run's results as rows. */
 import type { HumeBatchResult } from '../workflows/definitions.js';
 
 export type Row = [key: string, value: string];
@@ -6,6 +6,14 @@ export type Row = [key: string, value: string];
 export function printRows(rows: Row[], stdout: NodeJS.WritableStream = process.stdout): void {
   const width = Math.max(...rows.map(([key]) => key.length));
   stdout.write(`${rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n')}\n`);
+}
+
+/** Columns under a header, each as wide as its widest cell (the last one unpadded). */
+export function printTable(header: string[], rows: string[][], stdout: NodeJS.WritableStream = process.stdout): void {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  stdout.write(`${all.map(line).join('\n')}\n`);
 }
 
 export function printJson(value: unknown, stdout: NodeJS.WritableStream = process.stdout): void {

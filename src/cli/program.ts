@@ -1,9 +1,10 @@
 /** The `temporal-hume` program: every subcommand, with exit handling and help hints passed down to each. */
 import { Command } from 'commander';
-import { cancelCommand, pauseCommand, resumeCommand } from './control.js';
+import { cancelCommand, pauseCommand, resizeCommand, resumeCommand } from './control.js';
 import { demoCommand } from './demo.js';
 import { devServerCommand, installTemporalCommand } from './dev-server.js';
 import { emulatorCommand } from './emulator.js';
+import { listCommand } from './list.js';
 import { redriveCommand } from './redrive.js';
 import { resultsCommand } from './results.js';
 import { runCommand } from './run.js';
@@ -23,9 +24,11 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExit codes: 0 ok, 1 a run failed or a server failed us, 2 bad usage, input or configuration, 130 interrupted.');
   const commands = [
     runCommand(),
+    listCommand(),
     statusCommand(),
     pauseCommand(),
     resumeCommand(),
+    resizeCommand(),
     cancelCommand(),
     resultsCommand(),
     redriveCommand(),

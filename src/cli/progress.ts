@@ -9,6 +9,17 @@ export interface ProgressView {
 
 const PLAIN_EVERY_MS = 5_000;
 
+/** What the symbols of a progress line or bar mean: shown in the `--help` of the commands that draw them. */
+export const PROGRESS_LEGEND = [
+  'Progress (on stderr): "<state>: items <done>/<valid> (failed <n>) | jobs <a>✓ <b>✗ <c>⟳ <d>… | <rate> items/s | ETA <time>"',
+  '  items done/valid   items finished (completed or failed) of the valid items',
+  '  ✓  batches (one Hume job each, more after resubmissions) completed',
+  '  ✗  batches failed',
+  '  ⟳  batches in flight: submitting, queued or running at Hume, fetching results',
+  '  …  batches not started yet',
+  '  state: planning, running, paused, draining, finalizing, completed, failed or cancelled',
+].join('\n');
+
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '--';
   const s = Math.round(ms / 1000);

@@ -2,26 +2,48 @@
 import { Command } from 'commander';
 import { redriveRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
+import { HumeBatchInput } from '../schemas/batch.js';
+import { CliError, EXIT, usageError } from './errors.js';
 import { followStarted } from './run.js';
+import { describeFlagIssues, integerArg } from './run-input.js';
 import { connectTemporal, runIdCommand, type RunIdFlags } from './temporal.js';
 
 interface RedriveFlags extends RunIdFlags {
   taskQueue?: string;
+  maxJobsInFlight?: number;
   wait: boolean;
 }
+
+/** The window is set by update right after the start; the run keeps updates sent while it plans. */
+const RESIZE_TIMEOUT_MS = 10_000;
 
 export function redriveCommand(): Command {
   return runIdCommand(
     'redrive',
     're-run only the failed and never-run items of a finished run, into the same folder (index, CSVs and summary are rewritten); the original run\'s settings apply',
   )
+    .option('--max-jobs-in-flight <n>', 'Hume jobs queued or running at once for the redrive, 1-500 (default: 100)', integerArg)
     .option('--task-queue <queue>', 'the workers\' task queue (default: TEMPORAL_TASK_QUEUE or temporal-hume)')
     .option('--no-wait', 'print the run id and workflow id and exit once the redrive has started')
     .action(async (runId: string, flags: RedriveFlags) => {
+      if (flags.maxJobsInFlight !== undefined) {
+        const checked = HumeBatchInput.safeParse({ runId, outDir: '.', redrive: true, maxJobsInFlight: flags.maxJobsInFlight });
+        if (!checked.success) throw usageError(describeFlagIssues(checked.error));
+      }
       const env = loadHumeEnv();
       const session = await connectTemporal(flags);
       try {
         const run = await redriveRun(session.client, runId, { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE });
+        if (flags.maxJobsInFlight !== undefined) {
+          const max = flags.maxJobsInFlight;
+          await session.client.withDeadline(Date.now() + RESIZE_TIMEOUT_MS, () => run.setMaxJobsInFlight(max)).catch((err: unknown) => {
+            throw new CliError(
+              `the redrive ${run.workflow.workflowId} started, but its window could not be set (${(err as Error).message}): temporal-hume resize ${run.workflow.workflowId} ${max}`,
+              EXIT.failed,
+              { cause: err },
+            );
+          });
+        }
         await followStarted(run, runId, flags, session);
       } finally {
         await session.close();

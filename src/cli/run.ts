@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { type RunHandle, startRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
 import { detectFormat, ManifestError } from '../manifest/index.js';
@@ -17,19 +17,14 @@ import { MODELS_HELP, parseJobConfig } from './models.js';
 import { runResult } from './outcome.js';
 import { printJson, printRows, resultRows } from './output.js';
 import { preflightHume } from './preflight.js';
-import { createProgressView } from './progress.js';
+import { createProgressView, PROGRESS_LEGEND } from './progress.js';
+import { buildRunInput, integerArg, numberArg, type RunInputFlags } from './run-input.js';
 import { untilSignal } from './signals.js';
 import { addTemporalOptions, connectTemporal, type TemporalFlags, type TemporalSession } from './temporal.js';
 
-interface RunFlags extends TemporalFlags {
+interface RunFlags extends TemporalFlags, RunInputFlags {
   models?: string;
   transcriptionLanguage?: string;
-  format?: ManifestFormat;
-  out: string;
-  runId?: string;
-  skipInvalid?: boolean;
-  maxJobsInFlight?: number;
-  onCancel?: 'wait' | 'abandon';
   taskQueue?: string;
   dryRun?: boolean;
   wait: boolean;
@@ -38,11 +33,7 @@ interface RunFlags extends TemporalFlags {
 
 const PROGRESS_EVERY_MS = 1_000;
 
-const positiveInteger = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
+const newRunId = () => `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
 
 export function runCommand(): Command {
   const cmd = new Command('run')
@@ -54,19 +45,33 @@ export function runCommand(): Command {
     .option('--out <dir>', 'results root: the run writes <dir>/<run-id>/ (a path the worker can write)', 'results')
     .option('--run-id <id>', 'names the run and its folder (letters, digits, . _ -) (default: run-<time>-<random>)')
     .option('--skip-invalid', 'run the valid items and list the invalid ones, instead of refusing the run')
-    .option('--max-jobs-in-flight <n>', 'Hume jobs queued or running at once, 1-500 (default: 100)', positiveInteger)
+    .option('--max-jobs-in-flight <n>', 'Hume jobs queued or running at once, 1-500 (default: 100)', integerArg)
+    .option('--max-job-attempts <n>', 'Hume jobs tried per batch when one ends FAILED, 1-20 (default: 3)', integerArg)
+    .option('--max-failed-percent <p>', 'the run ends failed when more than this percent of its items failed, 0-100 (default: 100, never)', numberArg)
+    .option('--pause-after-failed-batches <n>', 'the run pauses itself after this many batches failed in a row, 0 never (default: 5)', integerArg)
+    .option('--texts-per-job <n>', 'texts per Hume job, 1-100 (default: 100)', integerArg)
+    .option('--urls-per-job <n>', 'URLs per Hume job, 1-100 (default: 100)', integerArg)
+    .option('--files-per-job <n>', 'local files per Hume job, 1-100 (default: 100)', integerArg)
+    .option('--first-poll-after <duration>', "silence before a job is first polled, e.g. '30 seconds' or ms (default: 3 minutes with callbacks, 5 seconds without)")
+    .option('--max-poll-interval <duration>', "longest silence between polls (default: 10 minutes with callbacks, 1 minute without)")
+    .option('--max-job-duration <duration>', "a Hume job still queued or running after this long counts as FAILED (default: '24 hours')")
+    .option('--artifacts', "also download each job's artifacts zip (jobs/<batch>-<job id>/artifacts.zip)")
+    .option('--search-attributes', 'set the HumeRunId, HumeJobIds and HumeRunState search attributes (registered on the server first)')
     .addOption(new Option('--on-cancel <what>', 'when the run is cancelled: let in-flight jobs finish, or abandon them').choices(['wait', 'abandon']))
     .option('--task-queue <queue>', 'the workers\' task queue (default: TEMPORAL_TASK_QUEUE or temporal-hume)')
     .option('--dry-run', 'plan only, without Temporal or Hume: items, Hume jobs, bytes to upload and every invalid line; exits 2 if the run would be refused')
     .option('--no-wait', 'print the run id and workflow id and exit once the run has started')
     .option('--json', 'print one JSON document on stdout; progress goes to stderr as JSON lines');
   return addTemporalOptions(cmd)
-    .addHelpText('after', '\nExit codes: 0 the run completed, 1 it failed or was cancelled (or a server failed us), 2 bad options, manifest or configuration.')
+    .addHelpText('after', `\n${PROGRESS_LEGEND}\n\nExit codes: 0 the run completed, 1 it failed or was cancelled (or a server failed us), 2 bad options, manifest or configuration.`)
     .action(async (manifest: string, flags: RunFlags) => {
       const config = parseJobConfig(flags.models, flags.transcriptionLanguage);
+      // Every option is checked as the run checks it, dry run or not, before anything is read or started.
+      const runId = flags.runId ?? newRunId();
+      const input = buildRunInput(resolve(manifest), config, flags, runId);
       const path = await checkManifest(manifest, flags.format);
       if (flags.dryRun) {
-        const plan = await dryRun(path, flags.format, config, !!flags.skipInvalid);
+        const plan = await dryRun(path, flags.format, config, !!flags.skipInvalid, input.limits);
         printDryRun(plan, !!flags.json);
         if (!plan.wouldRun) throw usageError(`the run would be refused: ${plan.invalidCount} invalid line(s); fix them or pass --skip-invalid`);
         return;
@@ -75,20 +80,7 @@ export function runCommand(): Command {
       await preflightHume(env);
       const session = await connectTemporal(flags);
       try {
-        const runId = flags.runId ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
-        const run = await startRun(
-          session.client,
-          {
-            runId,
-            outDir: flags.out,
-            manifest: { path, ...(flags.format ? { format: flags.format } : {}) },
-            config,
-            ...(flags.skipInvalid ? { skipInvalid: true } : {}),
-            ...(flags.maxJobsInFlight ? { maxJobsInFlight: flags.maxJobsInFlight } : {}),
-            ...(flags.onCancel ? { onCancel: flags.onCancel } : {}),
-          },
-          { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE },
-        );
+        const run = await startRun(session.client, input, { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE });
         await followStarted(run, runId, flags, session);
       } finally {
         await session.close();
@@ -123,8 +115,13 @@ export async function followStarted(run: RunHandle, runId: string, flags: { wait
     return;
   }
   if (!flags.json) process.stderr.write(`run ${runId} started (workflow ${started.workflowId} in ${session.namespace} on ${session.address})\n`);
-  const result = await follow(run, runId, !!flags.json);
-  if (flags.json) printJson({ workflowId: started.workflowId, ...result });
+  await watchRun(run, runId, !!flags.json);
+}
+
+/** Follows a run to its end and prints its results; exit code 1 unless it completed (`run`, `redrive`, `status --watch`). */
+export async function watchRun(run: RunHandle, runId: string, json: boolean): Promise<void> {
+  const result = await follow(run, runId, json);
+  if (json) printJson({ workflowId: run.workflow.workflowId, ...result });
   else printRows(resultRows(result));
   if (result.state !== 'completed') process.exitCode = EXIT.failed;
 }
@@ -132,8 +129,15 @@ export async function followStarted(run: RunHandle, runId: string, flags: { wait
 /** Shows progress until the run ends; Ctrl-C stops watching, never the run. */
 async function follow(run: RunHandle, runId: string, json: boolean): Promise<HumeBatchResult> {
   const view = createProgressView(process.stderr, { json });
+  // One query at a time: without a worker a query waits, and they must not pile up.
+  let asking = false;
   const timer = setInterval(() => {
-    run.progress().then((p) => view.update(p), () => undefined);
+    if (asking) return;
+    asking = true;
+    run
+      .progress()
+      .then((p) => view.update(p), () => undefined)
+      .finally(() => (asking = false));
   }, PROGRESS_EVERY_MS);
   const outcome = await Promise.race([runResult(run).then((result) => ({ result })), untilSignal().then((signal) => ({ signal }))]).finally(
     () => {

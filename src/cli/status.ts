@@ -1,23 +1,67 @@
-/** `temporal-hume status <run-id>`: where a run stands. Exits 0 whenever the run exists, whatever its state. */
+/**
+ * `temporal-hume status <run-id>`: where a run stands, with each in-flight batch's phase, attempt
+ * and last error. Exits 0 whenever the run exists, whatever its state; `--watch` follows it with
+ * `run`'s progress view and exits as `run` does.
+ */
 import type { Command } from 'commander';
 import type { RunProgress } from '../workflows/definitions.js';
+import { type BatchState, BATCHES_SHOWN, describeBatch, hasWorker, inFlightBatches, noWorkerLine } from './batches.js';
 import { runOutcome, type RunOutcome } from './outcome.js';
 import { printJson, printRows, resultRows, type Row } from './output.js';
-import { formatDuration } from './progress.js';
-import { runIdCommand, type RunIdFlags, withRun } from './temporal.js';
+import { formatDuration, PROGRESS_LEGEND } from './progress.js';
+import { watchRun } from './run.js';
+import { type FoundRun, runIdCommand, type RunIdFlags, type TemporalSession, withRun } from './temporal.js';
 
 const FAILURES_SHOWN = 5;
 
+interface StatusFlags extends RunIdFlags {
+  watch?: boolean;
+}
+
 export function statusCommand(): Command {
-  return runIdCommand('status', "a run's state: progress while it runs, its results once it has ended").action(
-    async (runId: string, flags: RunIdFlags) => {
+  return runIdCommand('status', "a run's state: progress and in-flight batches while it runs, its results once it has ended")
+    .option('--watch', 'follow the run with the progress view until it ends (re-attach after --no-wait or Ctrl-C); exits as run does')
+    .addHelpText(
+      'after',
+      `\nWhile a run runs, status shows up to ${BATCHES_SHOWN} in-flight batches (phase, attempt, Hume job, last error) and says when no worker polls its task queue.\n\n${PROGRESS_LEGEND}\n\nExit codes: 0 the run exists (with --watch: it completed), 1 it failed or was cancelled (--watch) or a server failed us, 2 unknown run.`,
+    )
+    .action(async (runId: string, flags: StatusFlags) => {
       await withRun(runId, flags, async (found, session) => {
+        const worker = found.status === 'RUNNING' ? await hasWorker(session, found.taskQueue).catch(() => true) : true;
+        if (!worker) process.stderr.write(`${noWorkerLine(found.taskQueue)}\n`);
+        if (flags.watch) {
+          if (!flags.json) process.stderr.write(`watching run ${found.workflowId}; Ctrl-C stops watching, never the run\n`);
+          return watchRun(found.run, runId, !!flags.json);
+        }
+        // Without a worker the progress query would only time out: say what Temporal knows.
+        if (!worker) return printNoWorker(found, !!flags.json);
         const outcome = await runOutcome(session, found);
-        if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome });
-        else printRows([['workflow', found.workflowId], ...outcomeRows(outcome)]);
+        const batches = outcome.kind === 'running' ? await batchStates(session, found) : undefined;
+        if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome, ...(batches ? { batches } : {}) });
+        else printRows([['workflow', found.workflowId], ...outcomeRows(outcome), ...(batches ? batchRows(batches) : [])]);
       });
-    },
-  );
+    });
+}
+
+/** The in-flight batches, or none when visibility cannot list them (an old server): the counts still show. */
+async function batchStates(session: TemporalSession, found: FoundRun): Promise<{ running: number; shown: BatchState[] } | undefined> {
+  try {
+    const { batches, running } = await inFlightBatches(session, found.workflowId);
+    return { running, shown: batches };
+  } catch {
+    return undefined;
+  }
+}
+
+function batchRows({ running, shown }: { running: number; shown: BatchState[] }): Row[] {
+  const rows = shown.map((b): Row => [`batch ${b.batch}`, describeBatch(b)]);
+  return running > shown.length ? [...rows, ['', `… ${running - shown.length} more batches in flight`]] : rows;
+}
+
+function printNoWorker(found: FoundRun, json: boolean): void {
+  const warning = noWorkerLine(found.taskQueue);
+  if (json) printJson({ workflowId: found.workflowId, status: found.status, kind: 'running', worker: false, taskQueue: found.taskQueue, warning });
+  else printRows([['workflow', found.workflowId], ['state', 'running (no worker: progress unknown)'], ['task queue', found.taskQueue]]);
 }
 
 export function outcomeRows(outcome: RunOutcome): Row[] {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startRun } from '../../src/client.js';
+import { getRun, startRun } from '../../src/client.js';
 import { cleanEnv, expectOneLine } from '../cli/helpers.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { runCli } from '../helpers/spawn.js';
@@ -33,11 +33,13 @@ describe('temporal-hume redrive', () => {
     expect((await run.result()).summary.items).toMatchObject({ completed: 8, failed: 4 });
 
     const jobsBefore = stack.emulator.stats().jobsCreated;
-    const redrive = await runCli(['redrive', runId, '--json'], env);
+    const redrive = await runCli(['redrive', runId, '--json', '--max-jobs-in-flight', '2'], env);
     expect(redrive.code, redrive.stderr).toBe(0);
     const result = JSON.parse(redrive.stdout) as { state: string; summary: { items: Record<string, number> } };
     expect(result).toMatchObject({ state: 'completed', summary: { items: { completed: 12, failed: 0 } } });
     expect(stack.emulator.stats().jobsCreated - jobsBefore).toBe(1);
+    // The window asked for, set on the redrive (not on the finished run it re-runs).
+    expect((await getRun(stack.temporal.client, `hume-run-${runId}-redrive`).progress()).maxJobsInFlight).toBe(2);
     const index = (await readFile(join(dir, 'out', runId, 'index.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(index.map((row) => row.status)).toEqual(Array(12).fill('completed'));
   });
