@@ -51,9 +51,23 @@ export function loggerOptions(env: NodeJS.ProcessEnv = process.env): LoggerOptio
   }
   return {
     level,
+    // Errors keep their message and stack under either key (the SDK logs failures as `error`).
+    serializers: { err: serializeError, error: serializeError },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     hooks: { streamWrite: scrubber(env) },
   };
+}
+
+/**
+ * An error as a plain object: name, message, stack and causes (an Error's own fields are not
+ * enumerable, so without this `{"error":{"type":"HUME_NETWORK"}}` was all a failure left). A
+ * Temporal failure's `type` (`HUME_NETWORK`) stays `type`; the class is `name`.
+ */
+function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const serialized = pino.stdSerializers.errWithCause(value) as Record<string, unknown>;
+  const own = (value as { type?: unknown }).type;
+  return { ...serialized, name: value.name, type: typeof own === 'string' ? own : serialized.type };
 }
 
 /** A JSON-lines logger on stderr (or `destination`), configured and scrubbed from `env`. */

@@ -2,16 +2,20 @@
  * The worker: our workflows and activities on one task queue, plus the webhook receiver when
  * callbacks are configured. The Hume API key lives here, in the activities' dependencies only.
  */
-import { extname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type CallbackConfig } from './activities/index.js';
 import { dataConverterFromEnv } from './codec/env.js';
-import { loadHumeEnv, loadTemporalConnectConfig, webhookSecrets } from './config.js';
+import { probeHume } from './cli/preflight.js';
+import { callbackBaseUrl, ConfigError, loadHumeEnv, loadTemporalConnectConfig, TemporalUnreachableError, webhookSecrets } from './config.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { loggerOptions } from './logging.js';
+import { unwritableFailure } from './store/fs.js';
 import { startReceiver } from './webhook/receiver.js';
 
 /** Path of the workflow entry point, next to this file (.ts from sources, .js when built). */
@@ -49,26 +53,63 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
   });
 }
 
+/** What a worker started from the environment tells its caller. */
+export interface WorkerStartHooks {
+  /** Warnings at start (Hume not answering): the worker starts anyway. @default the `log` function */
+  warn?(message: string): void;
+  /** Once the worker polls its task queue: where, and where callbacks go (none when polling). */
+  onReady?(ready: WorkerReady): void;
+}
+
+export interface WorkerReady {
+  taskQueue: string;
+  address: string;
+  namespace: string;
+  /** The callback base URL the worker signs (the receiver's actual address for `auto`); none when jobs are polled. */
+  callbackBaseUrl?: string;
+}
+
+/** The ready line `temporal-hume worker` prints on stdout. */
+export function readyLine(ready: WorkerReady): string {
+  const callbacks = ready.callbackBaseUrl ? `callbacks at ${ready.callbackBaseUrl}` : 'jobs polled (no HUME_CALLBACK_BASE_URL)';
+  return `worker ready: task queue ${ready.taskQueue} on ${ready.address} (${ready.namespace}); ${callbacks}`;
+}
+
 /**
  * Runs a worker (and the receiver, when HUME_CALLBACK_BASE_URL is set) from the environment until
  * SIGINT/SIGTERM, then shuts down gracefully: in-flight activities finish or are handed back.
+ *
+ * Before it polls, it refuses to start, with one line, when Hume rejects the key (one
+ * `listJobs(limit 1)`), when `HUME_RESULTS_ROOT` is set and not writable, or when Temporal cannot
+ * be reached. Hume not answering (5xx, 429, network) is retried a few times, then only warned
+ * about: Hume may be down, and runs wait for it.
  */
 export async function runWorkerFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   log: (message: string) => void = (m) => void process.stderr.write(`${m}\n`),
+  hooks: WorkerStartHooks = {},
 ) {
   const config = loadHumeEnv(env);
-  if (!config.HUME_API_KEY) throw new Error('HUME_API_KEY is not set: the worker needs it to call Hume');
+  if (!config.HUME_API_KEY) throw new ConfigError('invalid configuration: HUME_API_KEY is not set: the worker needs it to call Hume');
+  const warn = hooks.warn ?? log;
   const dataConverter = dataConverterFromEnv(env);
   const { connectionOptions, namespace } = loadTemporalConnectConfig(env);
-  const connection = await NativeConnection.connect(connectionOptions);
+
+  const hume = await probeHume({ apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL }, { onRetry: (line, ms) => warn(`${line}; trying again in ${ms} ms`) });
+  if (!hume.ok && hume.final) throw new Error(`worker not started: ${hume.line}`, { cause: hume.error });
+  if (!hume.ok) warn(`${hume.line}: starting anyway; jobs wait until Hume answers`);
+  if (config.HUME_RESULTS_ROOT) await checkWritable(resolve(config.HUME_RESULTS_ROOT));
+
+  const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {
+    throw new TemporalUnreachableError(connectionOptions.address, err);
+  });
   const secrets = webhookSecrets(config);
-  const callbacks = config.HUME_CALLBACK_BASE_URL ? { baseUrl: config.HUME_CALLBACK_BASE_URL, secrets } : undefined;
+  let callbacks: CallbackConfig | undefined;
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   let clientConnection: Connection | undefined;
   try {
     // The receiver first: a busy port fails fast, before a worker holds the connection.
-    if (callbacks && config.HUME_WEBHOOK_RECEIVER === 'on') {
+    if (config.HUME_CALLBACK_BASE_URL && config.HUME_WEBHOOK_RECEIVER === 'on') {
       clientConnection = await Connection.connect(connectionOptions);
       receiver = await startReceiver({
         client: new Client({ connection: clientConnection, namespace, dataConverter }),
@@ -77,9 +118,13 @@ export async function runWorkerFromEnv(
         port: config.HUME_WEBHOOK_PORT,
         logger: { ...loggerOptions(env), stream: process.stderr },
       });
+      callbacks = { baseUrl: callbackBaseUrl(config, receiver.url) as string, secrets };
       log(`webhook receiver listening on ${receiver.url} (public: ${callbacks.baseUrl})`);
+    } else if (config.HUME_CALLBACK_BASE_URL) {
+      callbacks = { baseUrl: callbackBaseUrl(config) as string, secrets };
+      log(`callbacks go to ${callbacks.baseUrl} (received by a separate webhook service)`);
     } else {
-      log(callbacks ? `callbacks go to ${callbacks.baseUrl} (received by a separate webhook service)` : 'no HUME_CALLBACK_BASE_URL: jobs are polled');
+      log('no HUME_CALLBACK_BASE_URL: jobs are polled');
     }
     const worker = await createHumeWorker({
       connection,
@@ -90,10 +135,25 @@ export async function runWorkerFromEnv(
       dataConverter,
     });
     log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})${dataConverter ? ', payloads encrypted' : ''}`);
+    hooks.onReady?.({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: connectionOptions.address, namespace, callbackBaseUrl: callbacks?.baseUrl });
     await worker.run();
   } finally {
     await receiver?.close();
     await clientConnection?.close();
     await connection.close();
+  }
+}
+
+/** Creates `dir` if needed and writes (then removes) a file in it: the worker's runs will write there. */
+async function checkWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.temporal-hume-write-check-${randomUUID()}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (err) {
+    const failure = unwritableFailure(err, dir);
+    const reason = failure instanceof Error ? failure.message : String(err);
+    throw new ConfigError(`worker not started: the results root ${dir} (HUME_RESULTS_ROOT) is not writable: ${reason}`, { cause: err });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadHumeEnv, loadTemporalConnectConfig, webhookSecrets } from '../src/config.js';
+import { callbackBaseUrl, ConfigError, connectReason, loadHumeEnv, loadTemporalConnectConfig, TemporalUnreachableError, webhookSecrets } from '../src/config.js';
 
 describe('configuration from the environment', () => {
   it('has defaults for everything but the secrets', () => {
@@ -39,5 +39,29 @@ describe('configuration from the environment', () => {
   it('accepts the previous webhook secret during a rotation, current first', () => {
     const config = loadHumeEnv({ HUME_WEBHOOK_SECRET: 'the-new-secret-0123', HUME_WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123' });
     expect(webhookSecrets(config)).toEqual(['the-new-secret-0123', 'the-old-secret-0123']);
+  });
+
+  it('HUME_CALLBACK_BASE_URL=auto: the receiver\'s own address, for a loopback receiver of the worker\'s own only', () => {
+    const secret = { HUME_WEBHOOK_SECRET: 'the-new-secret-0123' };
+    const config = loadHumeEnv({ ...secret, HUME_CALLBACK_BASE_URL: 'auto', HUME_WEBHOOK_PORT: '0' });
+    expect(config).toMatchObject({ HUME_CALLBACK_BASE_URL: 'auto', HUME_WEBHOOK_PORT: 0 });
+    expect(callbackBaseUrl(config, 'http://127.0.0.1:41234')).toBe('http://127.0.0.1:41234');
+    expect(callbackBaseUrl(loadHumeEnv({ ...secret, HUME_CALLBACK_BASE_URL: 'https://cb.example.com' }), 'http://127.0.0.1:1')).toBe('https://cb.example.com');
+    expect(() => loadHumeEnv({ ...secret, HUME_CALLBACK_BASE_URL: 'auto', HUME_WEBHOOK_HOST: '0.0.0.0' })).toThrow(/auto is for a receiver on a loopback address \(HUME_WEBHOOK_HOST is 0\.0\.0\.0\)/);
+    expect(() => loadHumeEnv({ ...secret, HUME_CALLBACK_BASE_URL: 'auto', HUME_WEBHOOK_RECEIVER: 'off' })).toThrow(/HUME_WEBHOOK_RECEIVER=on/);
+    expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'auto' })).toThrow(/HUME_WEBHOOK_SECRET is not/);
+    expect(() => loadHumeEnv({ ...secret, HUME_CALLBACK_BASE_URL: 'automatic' })).toThrow(/HUME_CALLBACK_BASE_URL/);
+  });
+
+  it('cuts a Temporal connection error to its reason, naming the address', () => {
+    const refused = new Error(
+      'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))',
+    );
+    const dns = new Error(
+      'tonic::transport::Error(Transport, ConnectError(ConnectError("dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Name or service not known" })))',
+    );
+    expect(new TemporalUnreachableError('127.0.0.1:1', refused).message).toBe('cannot reach Temporal at 127.0.0.1:1 (Connection refused)');
+    expect(connectReason(dns)).toBe('failed to lookup address information: Name or service not known');
+    expect(connectReason(new Error('Failed to connect before the deadline'))).toBe('no answer before the connect timeout');
   });
 });

@@ -34,7 +34,7 @@ import {
   type PlanResult,
 } from '../schemas/batch.js';
 import { describeIssues } from '../schemas/issues.js';
-import { createFsStore } from '../store/fs.js';
+import { createFsStore, unwritableFailure } from '../store/fs.js';
 
 export interface PlanManifestInput {
   /** The run's folder: `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
@@ -62,65 +62,16 @@ const INVALID_IN_MESSAGE = 20;
 
 export function createManifestActivities() {
   return {
+    /**
+     * A results folder that cannot be written (under a file, read-only, a full disk) fails the
+     * planning at once with RESULTS_UNWRITABLE: retrying would never make it writable.
+     */
     async humePlanManifest(input: PlanManifestInput): Promise<PlanResult> {
-      const config = JobConfig.safeParse(input.config);
-      if (!config.success) throw invalidConfig(`config: ${config.error.issues.map(describeIssue).join('; ')}`);
-      if (config.data.models && Object.values(config.data.models).every((m) => m == null)) {
-        throw invalidConfig('config.models: enable at least one model, or omit models to run all of them');
-      }
-      const limits = BatchLimits.safeParse({ ...DEFAULT_BATCH_LIMITS, ...input.limits });
-      if (!limits.success) throw invalidConfig(`limits: ${limits.error.issues.map(describeIssue).join('; ')}`);
-
-      if (!input.manifest === !input.items) throw invalidConfig('give exactly one of manifest or items');
-      const owner = input.owner === undefined ? undefined : RunOwner.safeParse(input.owner);
-      if (owner && !owner.success) throw invalidConfig(describeIssues(owner.error, 'owner'));
-
-      const runDir = resolve(input.runDir);
-      // Before anything is written to the folder: it is this run's, or the run is refused.
-      const claim = await claimRunFolder(createFsStore(runDir), await plannerOf(owner?.data), new Date());
-      if (!claim.claimed) {
-        throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
-      }
-      await mkdir(runDir, { recursive: true });
-      const source = await manifestSource(input, runDir);
-      const planPath = join(runDir, PLAN_JSONL);
-      const invalidPath = join(runDir, INVALID_JSONL);
-      const ctx: ValidationContext = { baseDir: dirname(source.path), config: config.data, allowedRoot: input.allowedRoot };
-
-      const planFile = await JsonlWriter.create(planPath);
-      const invalidFile = await JsonlWriter.create(invalidPath);
-      const invalid: InvalidLine[] = [];
-      let plan: ManifestPlan;
       try {
-        plan = await planManifestFile(source.path, source.format, ctx, limits.data, {
-          batch: (range) => planFile.write(range),
-          invalid: async (line) => {
-            if (invalid.length < INVALID_IN_RESULT) invalid.push(line);
-            await invalidFile.write(line);
-          },
-          progress: (line) => heartbeat({ line }),
-        });
+        return await planManifest(input);
       } catch (err) {
-        // A refused run has no plan to follow (and leaves its id free for the next run).
-        await Promise.all([planFile.close(), invalidFile.close()]);
-        await rm(planPath, { force: true });
-        if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
-        throw err;
+        throw unwritableFailure(err, resolve(input.runDir));
       }
-      await Promise.all([planFile.close(), invalidFile.close()]);
-
-      if (plan.invalidCount > 0 && !input.skipInvalid) {
-        // A refused run has no plan to follow.
-        await rm(planPath, { force: true });
-        throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), 'INVALID_MANIFEST', {
-          invalidCount: plan.invalidCount,
-          invalid,
-        });
-      }
-      const result: PlanResult = { ...plan, invalid, planPath };
-      // Kept beside the plan, so a redrive can follow it later without the original input.
-      await writeFile(join(runDir, PLAN_JSON), `${JSON.stringify({ ...result, invalid: [] })}\n`);
-      return result;
     },
 
     /** A page of the plan: batches [offset, offset + limit). */
@@ -128,6 +79,72 @@ export function createManifestActivities() {
       return readJsonlPage<BatchRange>(input.planPath, input.offset, input.limit);
     },
   };
+}
+
+async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
+  const config = JobConfig.safeParse(input.config);
+  if (!config.success) throw invalidConfig(`config: ${config.error.issues.map(describeIssue).join('; ')}`);
+  if (config.data.models && Object.values(config.data.models).every((m) => m == null)) {
+    throw invalidConfig('config.models: enable at least one model, or omit models to run all of them');
+  }
+  const limits = BatchLimits.safeParse({ ...DEFAULT_BATCH_LIMITS, ...input.limits });
+  if (!limits.success) throw invalidConfig(`limits: ${limits.error.issues.map(describeIssue).join('; ')}`);
+
+  if (!input.manifest === !input.items) throw invalidConfig('give exactly one of manifest or items');
+  const owner = input.owner === undefined ? undefined : RunOwner.safeParse(input.owner);
+  if (owner && !owner.success) throw invalidConfig(describeIssues(owner.error, 'owner'));
+
+  const runDir = resolve(input.runDir);
+  // Before anything is written to the folder: it is this run's, or the run is refused.
+  const claim = await claimRunFolder(createFsStore(runDir), await plannerOf(owner?.data), new Date());
+  if (!claim.claimed) {
+    throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
+  }
+  await mkdir(runDir, { recursive: true });
+  const source = await manifestSource(input, runDir);
+  const planPath = join(runDir, PLAN_JSONL);
+  const invalidPath = join(runDir, INVALID_JSONL);
+  const ctx: ValidationContext = { baseDir: dirname(source.path), config: config.data, allowedRoot: input.allowedRoot };
+
+  const planFile = await JsonlWriter.create(planPath);
+  const invalidFile = await JsonlWriter.create(invalidPath);
+  const invalid: InvalidLine[] = [];
+  let plan: ManifestPlan;
+  try {
+    plan = await planManifestFile(source.path, source.format, ctx, limits.data, {
+      batch: (range) => planFile.write(range),
+      invalid: async (line) => {
+        if (invalid.length < INVALID_IN_RESULT) invalid.push(line);
+        await invalidFile.write(line);
+      },
+      progress: (line) => heartbeat({ line }),
+    });
+  } catch (err) {
+    // A refused run has no plan to follow (and leaves its id free for the next run).
+    await Promise.all([planFile.close(), invalidFile.close()]);
+    await rm(planPath, { force: true });
+    if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
+    throw err;
+  }
+  await Promise.all([planFile.close(), invalidFile.close()]);
+
+  if (plan.items === 0) {
+    // Nothing to run is bad input, not a completed run with an empty folder.
+    await rm(planPath, { force: true });
+    throw ApplicationFailure.nonRetryable(`the manifest ${plan.manifest.path} has no items`, 'INVALID_MANIFEST', { invalidCount: 0, invalid: [] });
+  }
+  if (plan.invalidCount > 0 && !input.skipInvalid) {
+    // A refused run has no plan to follow.
+    await rm(planPath, { force: true });
+    throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), 'INVALID_MANIFEST', {
+      invalidCount: plan.invalidCount,
+      invalid,
+    });
+  }
+  const result: PlanResult = { ...plan, invalid, planPath };
+  // Kept beside the plan, so a redrive can follow it later without the original input.
+  await writeFile(join(runDir, PLAN_JSON), `${JSON.stringify({ ...result, invalid: [] })}\n`);
+  return result;
 }
 
 /**

@@ -10,9 +10,14 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/** The one line `dev-server` prints once the server answers. */
+export function devServerReadyLine(server: { address: string; uiUrl?: string }): string {
+  return `dev server ready: ${server.address} (${server.uiUrl ? `UI ${server.uiUrl}` : 'no UI'})`;
+}
+
 export function devServerCommand(): Command {
   return new Command('dev-server')
-    .description('run a local Temporal dev server in the foreground (free ports unless given)')
+    .description('run a local Temporal dev server in the foreground (free ports unless given); prints "dev server ready: ADDRESS (UI URL)" on stdout')
     .option('--port <port>', 'frontend gRPC port', parsePort)
     .option('--ui-port <port>', 'Web UI port', parsePort)
     .option('--headless', 'no Web UI')
@@ -28,8 +33,7 @@ export function devServerCommand(): Command {
         // Registered so runs started with `searchAttributes: true` are findable in the UI.
         searchAttributes: SEARCH_ATTRIBUTES,
       });
-      process.stdout.write(`Temporal dev server ready at ${server.address}\n`);
-      if (server.uiUrl) process.stdout.write(`Web UI at ${server.uiUrl}\n`);
+      process.stdout.write(`${devServerReadyLine(server)}\n`);
       await untilSignal();
       await server.stop();
     });

@@ -2,12 +2,12 @@
 import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { createLogger } from '../logging.js';
-import { runWorkerFromEnv } from '../worker.js';
+import { readyLine, runWorkerFromEnv } from '../worker.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
     .description(
-      'run a worker for humeJob/humeBatch, configured by the environment (HUME_API_KEY, HUME_BASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HUME_CALLBACK_BASE_URL, HUME_WEBHOOK_SECRET, …); JSON logs on stderr; stops gracefully on SIGINT/SIGTERM',
+      'run a worker for humeJob/humeBatch, configured by the environment (HUME_API_KEY, HUME_BASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, HUME_CALLBACK_BASE_URL, HUME_WEBHOOK_SECRET, HUME_RESULTS_ROOT, …); prints "worker ready: task queue Q on ADDRESS (NAMESPACE); …" on stdout once it polls, JSON logs on stderr; stops gracefully on SIGINT/SIGTERM',
     )
     .action(async () => {
       const logger = createLogger();
@@ -20,6 +20,9 @@ export function workerCommand(): Command {
         ERROR: 'error',
       };
       Runtime.install({ logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)) });
-      await runWorkerFromEnv(process.env, (message) => logger.info(message));
+      await runWorkerFromEnv(process.env, (message) => logger.info(message), {
+        warn: (message) => logger.warn(message),
+        onReady: (ready) => void process.stdout.write(`${readyLine(ready)}\n`),
+      });
     });
 }

@@ -71,8 +71,47 @@ export async function* readLines(chunks: AsyncIterable<Buffer> | Iterable<Buffer
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/** A record's text without its line terminator (and without a UTF-8 BOM at the file's start). */
-export function recordText(record: RawRecord): string {
+/** A record whose bytes are not UTF-8: `offset` is the first bad byte's, in the manifest. */
+export interface NotUtf8 {
+  notUtf8: true;
+  offset: number;
+  /** The text with U+FFFD for the bad bytes: only to show the line, never to send. */
+  shown: string;
+}
+
+export const isNotUtf8 = (x: string | NotUtf8): x is NotUtf8 => typeof x !== 'string';
+
+/**
+ * A record's text without its line terminator (and without a UTF-8 BOM at the file's start).
+ * Decoding is fatal: a byte that is not UTF-8 refuses the line, it is never replaced by U+FFFD
+ * and sent to Hume as if the manifest said so.
+ */
+export function recordText(record: RawRecord): string | NotUtf8 {
   const skip = record.byteStart === 0 && record.bytes.subarray(0, 3).equals(BOM) ? 3 : 0;
-  return record.bytes.toString('utf8', skip).replace(/\r?\n$/, '');
+  const bytes = record.bytes.subarray(skip);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes).replace(/\r?\n$/, '');
+  } catch {
+    return { notUtf8: true, offset: record.byteStart + skip + firstInvalidUtf8(bytes), shown: bytes.toString('utf8').replace(/\r?\n$/, '') };
+  }
+}
+
+/** Index of the first byte that does not start (or continue) a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const len = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > bytes.length) return i;
+    for (let j = 1; j < len; j++) if (((bytes[i + j] as number) & 0xc0) !== 0x80) return i;
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+    const second = bytes[i + 1] as number;
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return i;
+    i += len;
+  }
+  return bytes.length;
 }

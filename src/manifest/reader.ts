@@ -2,8 +2,9 @@
 import type { ManifestFormat, ManifestItem } from '../schemas/batch.js';
 import { frameCsvRecords, parseCsvHeader, parseCsvRow } from './csv.js';
 import { parseJsonlLine } from './jsonl.js';
-import { type RawRecord, type StreamStart, readLines, recordText } from './lines.js';
-import type { Problem } from './problems.js';
+import { ManifestError } from './errors.js';
+import { type NotUtf8, type RawRecord, type StreamStart, isNotUtf8, readLines, recordText } from './lines.js';
+import { type Problem, WHOLE_LINE, problem } from './problems.js';
 
 export type ManifestEntry =
   | { kind: 'header'; record: RawRecord; text: string }
@@ -23,14 +24,18 @@ export async function* readManifest(chunks: AsyncIterable<Buffer> | Iterable<Buf
   if (options.format === 'jsonl') {
     for await (const record of lines) {
       const text = recordText(record);
-      yield text.trim() === '' ? { kind: 'blank', record } : { kind: 'line', record, parsed: parseJsonlLine(text) };
+      if (isNotUtf8(text)) yield { kind: 'line', record, parsed: notUtf8(text) };
+      else yield text.trim() === '' ? { kind: 'blank', record } : { kind: 'line', record, parsed: parseJsonlLine(text) };
     }
     return;
   }
   let columns = options.csvHeader === undefined ? undefined : parseCsvHeader(options.csvHeader);
   for await (const record of frameCsvRecords(lines)) {
     const text = recordText(record);
-    if (text.trim() === '') {
+    if (isNotUtf8(text)) {
+      if (!columns) throw new ManifestError(`the CSV header (line ${record.line}) is not valid UTF-8: ${describeOffset(text)}`);
+      yield { kind: 'line', record, parsed: notUtf8(text) };
+    } else if (text.trim() === '') {
       yield { kind: 'blank', record };
     } else if (!columns) {
       columns = parseCsvHeader(text);
@@ -39,4 +44,12 @@ export async function* readManifest(chunks: AsyncIterable<Buffer> | Iterable<Buf
       yield { kind: 'line', record, parsed: parseCsvRow(columns, text) };
     }
   }
+}
+
+function describeOffset(text: NotUtf8): string {
+  return `a byte that is not UTF-8 at byte offset ${text.offset} of the manifest`;
+}
+
+function notUtf8(text: NotUtf8): Problem {
+  return problem(WHOLE_LINE, text.shown, `not valid UTF-8: ${describeOffset(text)} (save the manifest as UTF-8)`);
 }

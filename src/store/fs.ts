@@ -7,7 +7,49 @@ import { createReadStream } from 'node:fs';
 import { access, link, mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ApplicationFailure } from '@temporalio/common';
 import type { AtomicWriter, ResultStore } from './store.js';
+
+/**
+ * Filesystem errors no retry can fix: a person must change a permission, a mount, a path or free
+ * space. An activity meeting one fails at once (non-retryable `RESULTS_UNWRITABLE`, naming the
+ * path and the errno) instead of being retried forever.
+ */
+const UNFIXABLE = new Map<string, string>([
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'operation not permitted'],
+  ['EROFS', 'read-only filesystem'],
+  ['ENOTDIR', 'a part of the path is a file, not a folder'],
+  ['EISDIR', 'a folder is where a file should be'],
+  ['ENOSPC', 'no space left on the device'],
+  ['EDQUOT', 'disk quota exceeded'],
+  ['ENAMETOOLONG', 'file name too long'],
+  ['ELOOP', 'too many symbolic links'],
+]);
+
+export const RESULTS_UNWRITABLE = 'RESULTS_UNWRITABLE';
+
+/** `err` as a non-retryable RESULTS_UNWRITABLE failure when no retry can fix it; else `err` itself. */
+export function unwritableFailure(err: unknown, fallbackPath?: string): unknown {
+  const errno = err as NodeJS.ErrnoException;
+  const meaning = typeof errno?.code === 'string' ? UNFIXABLE.get(errno.code) : undefined;
+  if (!meaning) return err;
+  const path = errno.path ?? fallbackPath ?? 'the results folder';
+  return ApplicationFailure.nonRetryable(`cannot write ${path}: ${errno.code} (${meaning})`, RESULTS_UNWRITABLE, {
+    path,
+    code: errno.code,
+    syscall: errno.syscall,
+  });
+}
+
+/** Runs a filesystem write, failing for good on an error no retry can fix. */
+async function guarded<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw unwritableFailure(err, path);
+  }
+}
 
 /** Small writes (one index line) are gathered into chunks of about this many characters. */
 const FLUSH_AT_CHARS = 64 * 1024;
@@ -27,18 +69,24 @@ class FsAtomicWriter implements AtomicWriter {
   async write(chunk: string): Promise<void> {
     this.#pending.push(chunk);
     this.#pendingChars += chunk.length;
-    if (this.#pendingChars >= FLUSH_AT_CHARS) await this.#flush();
+    if (this.#pendingChars >= FLUSH_AT_CHARS) await guarded(this.path, () => this.#flush());
   }
 
   async commit(): Promise<void> {
-    await this.#flush();
-    await this.handle.sync();
-    await this.handle.close();
-    await rename(this.tmpPath, this.path);
+    await guarded(this.path, async () => {
+      await this.#flush();
+      await this.handle.sync();
+      await this.handle.close();
+      await rename(this.tmpPath, this.path);
+    });
   }
 
   /** Like commit, but keeps a file already under the name: false then. */
   async commitOnce(): Promise<boolean> {
+    return guarded(this.path, () => this.#commitOnce());
+  }
+
+  async #commitOnce(): Promise<boolean> {
     await this.#flush();
     await this.handle.sync();
     await this.handle.close();
@@ -87,9 +135,11 @@ export function createFsStore(root: string): ResultStore {
 
   const createWriter = async (path: string): Promise<FsAtomicWriter> => {
     const abs = writable(path);
-    await mkdir(dirname(abs), { recursive: true });
     const tmpPath = `${abs}.${randomUUID()}.tmp`;
-    return new FsAtomicWriter(abs, tmpPath, await open(tmpPath, 'w'));
+    return guarded(abs, async () => {
+      await mkdir(dirname(abs), { recursive: true });
+      return new FsAtomicWriter(abs, tmpPath, await open(tmpPath, 'w'));
+    });
   };
 
   const store: ResultStore = {

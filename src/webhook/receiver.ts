@@ -28,8 +28,10 @@ export interface ListenOptions {
 }
 
 export interface RunningReceiver {
-  /** Base URL the receiver listens on, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL the receiver listens on, e.g. `http://127.0.0.1:41234`: the actual port, also when asked for port 0. */
   readonly url: string;
+  /** The port it listens on (a free one when asked for 0). */
+  readonly port: number;
   readonly app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -99,6 +101,8 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
 
 export async function startReceiver(options: ReceiverOptions & ListenOptions): Promise<RunningReceiver> {
   const app = buildReceiver(options);
-  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  return { url: address, app, close: () => app.close() };
+  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : Number(new URL(url).port);
+  return { url, port, app, close: () => app.close() };
 }

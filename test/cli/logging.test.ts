@@ -1,4 +1,5 @@
 /** src/logging.ts: JSON lines in which no configured secret, API-key header or callback token survives. */
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { createLogger, REDACTED } from '../../src/logging.js';
@@ -54,5 +55,20 @@ describe('createLogger', () => {
     logger.warn('shown');
     expect(lines).toHaveLength(1);
     expect(() => createLogger({ LOG_LEVEL: 'chatty' })).toThrow(ConfigError);
+  });
+
+  it('writes an error logged as `error` (as the SDK logs a failed activity) with its message, type and cause, scrubbed', () => {
+    const { logger, records, lines } = capture();
+    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const failure = ApplicationFailure.create({ message: `Hume listJobs: network error (key ${env.HUME_API_KEY})`, type: 'HUME_NETWORK', cause });
+    logger.warn({ error: failure, durationMs: 12 }, 'Activity failed');
+    const [record] = records();
+    expect(record).toMatchObject({
+      msg: 'Activity failed',
+      durationMs: 12,
+      error: { type: 'HUME_NETWORK', name: 'ApplicationFailure', message: `Hume listJobs: network error (key ${REDACTED})`, stack: expect.any(String) },
+    });
+    expect(JSON.stringify(record)).toContain('ECONNREFUSED');
+    expect(lines.join('')).not.toContain(env.HUME_API_KEY);
   });
 });

@@ -70,10 +70,14 @@ describe('planning a JSONL manifest', () => {
     expect(result).toMatchObject({ items: 2, validItems: 2, batches: 1, uploadBytes: 10 });
   });
 
-  it('plans an empty manifest into no batches', async () => {
+  it('refuses a manifest of blank lines: no items is bad input, not an empty run', async () => {
     const dir = await tempDir();
     const path = join(dir, 'm.jsonl');
     await writeFile(path, '\n\n');
-    expect(await plan({ runDir: join(dir, 'run'), manifest: { path } })).toMatchObject({ items: 0, validItems: 0, batches: 0 });
+    await expect(plan({ runDir: join(dir, 'run'), manifest: { path } })).rejects.toMatchObject({
+      type: 'INVALID_MANIFEST',
+      nonRetryable: true,
+      message: `the manifest ${path} has no items`,
+    });
   });
 });
