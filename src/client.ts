@@ -96,7 +96,10 @@ export function getRun(client: Client, runIdOrWorkflowId: string): RunHandle {
  * Re-runs the failed and never-run items of a finished run into its folder, with the original
  * run's settings; the index, CSVs and summary are rewritten to include them.
  */
-export async function redriveRun(client: Client, runId: string, options: StartOptions = {}): Promise<RunHandle> {
+export async function redriveRun(client: Client, runId: string, options: StartOptions & { maxJobsInFlight?: number } = {}): Promise<RunHandle> {
+  const input = { runId, outDir: '.', redrive: true, ...(options.maxJobsInFlight !== undefined ? { maxJobsInFlight: options.maxJobsInFlight } : {}) };
+  const parsed = HumeBatchInput.safeParse(input);
+  if (!parsed.success) throw new InvalidInputError(`invalid redrive: ${describeIssues(parsed.error)}`);
   const original = getRun(client, runId);
   const { status } = await original.workflow.describe();
   if (status.name === 'RUNNING') throw new InvalidInputError(`run ${runId} is still running: redrive it once it has finished`);
@@ -105,7 +108,7 @@ export async function redriveRun(client: Client, runId: string, options: StartOp
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     // One id for every redrive of a run: a second redrive while one runs is refused, never doubled.
     workflowId: options.workflowId ?? `${runWorkflowId(runId)}-redrive`,
-    args: [{ runId, outDir: dirname(runDir), redrive: true }],
+    args: [{ ...input, outDir: dirname(runDir) }],
     memo: { runId, redriveOf: original.workflow.workflowId },
   });
   return new RunHandle(handle);

@@ -103,7 +103,6 @@ async function finalizeRun(
     items: tally.items,
     jobs: { completed: tally.jobs.completed, failed: tally.jobs.failed },
     predictionErrors: tally.predictionErrors,
-    fileErrors: tally.predictionErrors,
     csv: csvRows,
     paths: { runDir: store.resolve('.'), index: store.resolve(INDEX_JSONL), summary: store.resolve(SUMMARY_JSON) },
   };

@@ -24,21 +24,18 @@ export interface BatchState {
 const batchNumber = (workflowId: string) => Number(/\/batch-(\d+)(?:\.\d+)?$/.exec(workflowId)?.[1] ?? Number.NaN);
 
 /**
- * The run's running batch children, lowest batch first, at most `limit`, and how many run in all.
- * Found by visibility (the run's progress has only counts), which lags the run by a moment.
+ * The run's batches in flight, lowest batch first, at most `limit`, and how many are in flight in
+ * all: as the run's progress lists them, or — from a run that does not list them — by visibility,
+ * which lags the run by a moment.
  */
 export async function inFlightBatches(
   session: TemporalSession,
   runWorkflowId: string,
+  fromProgress?: { listed: Array<{ batch: number; workflowId: string }>; running: number },
   limit = BATCHES_SHOWN,
 ): Promise<{ batches: BatchState[]; running: number }> {
-  const query = `ParentWorkflowId = ${JSON.stringify(runWorkflowId)} AND ExecutionStatus = "Running"`;
-  const ids: string[] = [];
-  for await (const execution of session.client.workflow.list({ query, pageSize: 100 })) ids.push(execution.workflowId);
-  const shown = ids
-    .map((workflowId) => ({ workflowId, batch: batchNumber(workflowId) }))
-    .sort((a, b) => a.batch - b.batch)
-    .slice(0, limit);
+  const { listed, running } = fromProgress ?? (await listByVisibility(session, runWorkflowId));
+  const shown = [...listed].sort((a, b) => a.batch - b.batch).slice(0, limit);
   const batches = await Promise.all(
     shown.map(async ({ workflowId, batch }): Promise<BatchState> => {
       const handle = session.client.workflow.getHandle(workflowId);
@@ -48,7 +45,16 @@ export async function inFlightBatches(
       return { batch, workflowId, ...(status ? { status } : {}) };
     }),
   );
-  return { batches, running: ids.length };
+  return { batches, running };
+}
+
+async function listByVisibility(session: TemporalSession, runWorkflowId: string) {
+  const query = `ParentWorkflowId = ${JSON.stringify(runWorkflowId)} AND ExecutionStatus = "Running"`;
+  const listed: Array<{ batch: number; workflowId: string }> = [];
+  for await (const execution of session.client.workflow.list({ query, pageSize: 100 })) {
+    listed.push({ workflowId: execution.workflowId, batch: batchNumber(execution.workflowId) });
+  }
+  return { listed, running: listed.length };
 }
 
 /** One line for a batch: `waiting, attempt 1/3, Hume job 1f2… (QUEUED), last error: …`. */

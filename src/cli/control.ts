@@ -54,10 +54,12 @@ export function cancelCommand(): Command {
   return runIdCommand(
     'cancel',
     'cancel a run: no new jobs; jobs in flight finish or are abandoned (as the run was started with --on-cancel), then the results folder is written',
-  ).action(async (runId: string, flags: RunIdFlags) => {
+  )
+    .option('--abandon', 'end the run now, stuck or not (also one already draining): cancel its jobs in flight, record the Hume jobs they leave, write the folder')
+    .action(async (runId: string, flags: RunIdFlags & { abandon?: boolean }) => {
     await withRun(runId, flags, async (found) => {
       mustBeRunning(found, 'cancel');
-      await found.run.cancel();
+      await found.run.cancel({ abandon: flags.abandon });
       if (flags.json) printJson({ workflowId: found.workflowId, cancelRequested: true });
       else process.stdout.write(`cancellation requested for ${found.workflowId}; follow it with: temporal-hume status ${runId}\n`);
     });

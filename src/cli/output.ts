@@ -30,7 +30,7 @@ export function resultRows(result: HumeBatchResult): Row[] {
     ['folder', result.runDir],
     ['items', `${items.completed} completed, ${items.failed} failed, ${items.invalid} invalid, ${items.notRun} not run`],
     ['Hume jobs', `${jobs.completed} completed, ${jobs.failed} failed`],
-    ['per-file errors', String(summary.fileErrors)],
+    ['prediction errors', String(summary.predictionErrors)],
     ...Object.entries(summary.csv).map(([model, rows]): Row => [`csv/${model}.csv`, `${rows} rows`]),
     ['summary', summary.paths.summary],
     ['index', summary.paths.index],

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { redriveRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
 import { HumeBatchInput } from '../schemas/batch.js';
-import { CliError, EXIT, usageError } from './errors.js';
+import { usageError } from './errors.js';
 import { followStarted } from './run.js';
 import { describeFlagIssues, integerArg } from './run-input.js';
 import { connectTemporal, runIdCommand, type RunIdFlags } from './temporal.js';
@@ -15,7 +15,6 @@ interface RedriveFlags extends RunIdFlags {
 }
 
 /** The window is set by update right after the start; the run keeps updates sent while it plans. */
-const RESIZE_TIMEOUT_MS = 10_000;
 
 export function redriveCommand(): Command {
   return runIdCommand(
@@ -33,17 +32,7 @@ export function redriveCommand(): Command {
       const env = loadHumeEnv();
       const session = await connectTemporal(flags);
       try {
-        const run = await redriveRun(session.client, runId, { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE });
-        if (flags.maxJobsInFlight !== undefined) {
-          const max = flags.maxJobsInFlight;
-          await session.client.withDeadline(Date.now() + RESIZE_TIMEOUT_MS, () => run.setMaxJobsInFlight(max)).catch((err: unknown) => {
-            throw new CliError(
-              `the redrive ${run.workflow.workflowId} started, but its window could not be set (${(err as Error).message}): temporal-hume resize ${run.workflow.workflowId} ${max}`,
-              EXIT.failed,
-              { cause: err },
-            );
-          });
-        }
+        const run = await redriveRun(session.client, runId, { taskQueue: flags.taskQueue ?? env.TEMPORAL_TASK_QUEUE, maxJobsInFlight: flags.maxJobsInFlight });
         await followStarted(run, runId, flags, session);
       } finally {
         await session.close();

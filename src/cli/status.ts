@@ -36,7 +36,7 @@ export function statusCommand(): Command {
         // Without a worker the progress query would only time out: say what Temporal knows.
         if (!worker) return printNoWorker(found, !!flags.json);
         const outcome = await runOutcome(session, found);
-        const batches = outcome.kind === 'running' ? await batchStates(session, found) : undefined;
+        const batches = outcome.kind === 'running' ? await batchStates(session, found, outcome.progress) : undefined;
         if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome, ...(batches ? { batches } : {}) });
         else printRows([['workflow', found.workflowId], ...outcomeRows(outcome), ...(batches ? batchRows(batches) : [])]);
       });
@@ -44,9 +44,9 @@ export function statusCommand(): Command {
 }
 
 /** The in-flight batches, or none when visibility cannot list them (an old server): the counts still show. */
-async function batchStates(session: TemporalSession, found: FoundRun): Promise<{ running: number; shown: BatchState[] } | undefined> {
+async function batchStates(session: TemporalSession, found: FoundRun, progress: RunProgress): Promise<{ running: number; shown: BatchState[] } | undefined> {
   try {
-    const { batches, running } = await inFlightBatches(session, found.workflowId);
+    const { batches, running } = await inFlightBatches(session, found.workflowId, progress.inFlightBatches && { listed: progress.inFlightBatches, running: progress.jobs.inFlight });
     return { running, shown: batches };
   } catch {
     return undefined;
@@ -87,7 +87,8 @@ function progressRows(p: RunProgress): Row[] {
     ['jobs', `${jobs.completed} completed, ${jobs.failed} failed, ${jobs.inFlight} in flight, ${jobs.pending} pending of ${jobs.planned}`],
     ['Hume jobs created', `${p.humeJobsCreated} (${p.resubmissions} resubmissions)`],
     ['max jobs in flight', String(p.maxJobsInFlight)],
-    ['elapsed', formatDuration(p.elapsedMs)],
+    // The query answers with the time of the run's last task; a run stuck for an hour has been running for an hour.
+    ['elapsed', formatDuration(isEnded(p.state) ? p.elapsedMs : Math.max(p.elapsedMs, Date.now() - p.startedAt))],
     ['rate', `${p.itemsPerSecond.toFixed(1)} items/s, ETA ${formatDuration(p.etaMs)}`],
     ...(p.pausedBy
       ? [['paused by itself', `${p.pausedBy.reason} (batch ${p.pausedBy.batch}); fix the cause, then: temporal-hume resume ${p.runId}`] as Row]
@@ -96,3 +97,5 @@ function progressRows(p: RunProgress): Row[] {
     ...p.failures.slice(-FAILURES_SHOWN).map(({ batch, error }): Row => [`failure (batch ${batch})`, error]),
   ];
 }
+
+const isEnded = (state: RunProgress['state']) => state === 'completed' || state === 'failed' || state === 'cancelled';

@@ -63,12 +63,9 @@ export interface RunSummary {
   /**
    * Hume's per-file errors inside completed jobs (a file of a source it could not read, a model
    * that did not apply): counted apart from items, since an item with some of them may still
-   * have completed with the predictions that did come back. Finalize always sets it; optional
-   * only until src/cli (`resultFromSummary`) fills it from summary.json.
+   * have completed with the predictions that did come back.
    */
-  predictionErrors?: number;
-  /** @deprecated the same count as `predictionErrors`, kept until src/cli reads that name. */
-  fileErrors?: number;
+  predictionErrors: number;
   /** Rows per model CSV. */
   csv: Partial<Record<ModelName, number>>;
   paths: { runDir: string; index: string; summary: string };
@@ -88,10 +85,6 @@ export interface FailureGroup {
   kind: 'batch' | 'item';
   error: string | undefined;
   items: number;
-  /** @deprecated never written: failures are per group since issue 17 (src/cli still reads it). */
-  line?: undefined;
-  /** @deprecated never written, as `line`. */
-  id?: undefined;
 }
 
 export class RunTally {
@@ -178,8 +171,6 @@ export function summaryJson(runId: string, run: RunInfo, tally: RunTally, csvRow
     humeJobsCreated: runs.reduce((sum, r) => sum + r.humeJobsCreated, 0),
     resubmissions: runs.reduce((sum, r) => sum + r.resubmissions, 0),
     predictionErrors: tally.predictionErrors,
-    /** @deprecated never written since issue 17: read `predictionErrors` (src/cli still reads it). */
-    fileErrors: undefined as number | undefined,
     timings: {
       startedAt: first.startedAt,
       finishedAt: timings(run).finishedAt,

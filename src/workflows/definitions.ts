@@ -93,6 +93,8 @@ export interface RunProgress {
   maxJobsInFlight: number;
   /** The most recent failures (batch and why), newest last. */
   failures: Array<{ batch: number; error: string }>;
+  /** The batches in flight, lowest first, at most 20: their jobs are `workflowId`s to ask for details. */
+  inFlightBatches: Array<{ batch: number; workflowId: string }>;
   /** Why the run paused by itself (circuit breaker): fix the cause, then `resume`. */
   pausedBy?: { reason: string; at: number; batch: number };
   /** Why the run could not go on (it finalizes its folder, then fails). */

@@ -5,6 +5,7 @@
 import type { BatchFinished, BatchRange, HumeBatchInput, PlanResult, RunProgress, RunState } from './definitions.js';
 
 const MAX_FAILURES_KEPT = 20;
+const IN_FLIGHT_BATCHES_SHOWN = 20;
 
 const DEFAULT_PAUSE_AFTER_FAILED_BATCHES = 5;
 
@@ -207,6 +208,10 @@ export class RunTracker {
       resubmissions: c.resubmissions,
       maxJobsInFlight: c.maxJobsInFlight,
       failures: c.failures,
+      inFlightBatches: Object.values(c.inFlight)
+        .sort((a, b) => a.range.index - b.range.index)
+        .slice(0, IN_FLIGHT_BATCHES_SHOWN)
+        .map((b) => ({ batch: b.range.index, workflowId: b.workflowId })),
       ...(c.pausedBy ? { pausedBy: c.pausedBy } : {}),
       ...(c.error ? { error: c.error } : {}),
       startedAt: c.startedAt,
@@ -234,6 +239,7 @@ export function planningProgress(
     resubmissions: 0,
     maxJobsInFlight: control.maxJobsInFlight,
     failures: [],
+    inFlightBatches: [],
     startedAt,
     elapsedMs: 0,
     itemsPerSecond: 0,
