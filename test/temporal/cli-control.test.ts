@@ -68,4 +68,22 @@ describe('temporal-hume status / pause / resume / cancel / results', () => {
     expect(after.stdout).toMatch(/^items +0 completed, 1 failed, 0 invalid, 0 not run$/m);
     expectOneLine(again, 1, new RegExp(`run ${workflowId} has ended \\(cancelled\\): nothing to pause$`));
   });
+
+  it('cancel --abandon ends a run stuck draining, and its folder names the Hume job it left', async () => {
+    const manifest = join(dir, 'stuck.jsonl');
+    writeFileSync(manifest, `${JSON.stringify({ id: 's', text: 'Queued for a minute.' })}\n`);
+    const runId = uniqueId('stuck');
+    const started = await cli('run', manifest, '--models', 'language', '--out', join(dir, 'out'), '--run-id', runId, '--no-wait');
+    expect(started.code, started.stderr).toBe(0);
+    const handle = stack.temporal.client.workflow.getHandle(`hume-run-${runId}`);
+    await expect.poll(async () => (await handle.query('progress') as { jobs: { inFlight: number } }).jobs.inFlight).toBe(1);
+    expect((await cli('cancel', runId)).code).toBe(0);
+    await expect.poll(async () => (await handle.query('progress') as { state: string }).state).toBe('draining');
+    const abandoned = await cli('cancel', runId, '--abandon');
+    expect(abandoned.code, abandoned.stderr).toBe(0);
+    await expect(handle.result()).rejects.toThrow();
+    const after = await cli('results', runId);
+    expect(after.stdout).toMatch(/^items +0 completed, 1 failed, 0 invalid, 0 not run$/m);
+    expect(after.stdout).toMatch(/cancelled; Hume job\(s\) [0-9a-f-]{36} left at Hume/);
+  });
 });
