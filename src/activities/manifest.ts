@@ -158,7 +158,7 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
     throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${err.code ?? err.message})`, 'MANIFEST_UNREADABLE');
   });
   if (sha256(bytes) !== range.sliceSha256) {
-    throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ`, 'MANIFEST_CHANGED');
+    throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ; restore those lines as planned, then redrive the run to re-run them (or start a new run for the edited manifest)`, 'MANIFEST_CHANGED');
   }
   const sliced = await itemsOfSlice(bytes, manifest, range, ctx);
   const only = range.lines && new Set(range.lines);

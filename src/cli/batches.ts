@@ -39,9 +39,14 @@ export async function inFlightBatches(
   const batches = await Promise.all(
     shown.map(async ({ workflowId, batch }): Promise<BatchState> => {
       const handle = session.client.workflow.getHandle(workflowId);
-      const status = await session.client
-        .withDeadline(Date.now() + BATCH_QUERY_TIMEOUT_MS, () => handle.query(statusQuery))
-        .catch(() => undefined);
+      const within = <T>(fn: () => Promise<T>) => session.client.withDeadline(Date.now() + BATCH_QUERY_TIMEOUT_MS, fn).catch(() => undefined);
+      const status = await within(() => handle.query(statusQuery));
+      // An activity retrying (Hume unreachable, say) shows only in Temporal's description: its last failure is the why.
+      if (status && !status.lastError && (status.phase === 'submitting' || status.phase === 'fetching')) {
+        const pending = (await within(() => handle.describe()))?.raw.pendingActivities?.[0];
+        const failure = pending?.lastFailure?.message;
+        if (failure) status.lastError = `${failure} (try ${pending?.attempt ?? '?'})`;
+      }
       return { batch, workflowId, ...(status ? { status } : {}) };
     }),
   );

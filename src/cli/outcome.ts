@@ -2,9 +2,14 @@
  * Where a run stands, from Temporal alone: still running (with its progress), ended with a results
  * folder, or ended without one. `status` and `results` both print from this.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunHandle } from '../client.js';
+import type { ModelName } from '../hume/schemas.js';
+import { INDEX_JSONL, SUMMARY_JSON } from '../results/layout.js';
+import type { summaryJson } from '../results/summary.js';
 import type { HumeBatchResult, RunProgress } from '../workflows/definitions.js';
 import { CliError, EXIT, rootFailure } from './errors.js';
 import type { FoundRun, TemporalSession } from './temporal.js';
@@ -28,7 +33,10 @@ export async function runOutcome(session: TemporalSession, found: FoundRun): Pro
   if (status === 'CANCELLED') return { kind: 'cancelled', runDir: (await queryProgress(session, found)).runDir };
   if (status !== 'COMPLETED' && status !== 'FAILED') return { kind: 'failed', error: `the workflow was ${status.toLowerCase().replace('_', ' ')}` };
   try {
-    return { kind: 'ended', result: await runResult(run) };
+    const result = await runResult(run);
+    // Redriven since: the folder, rewritten by the last redrive, describes the run as it now is.
+    const file = await readSummary(join(result.runDir, SUMMARY_JSON));
+    return { kind: 'ended', result: file && (file.runs?.length ?? 1) > 1 ? resultFromSummary(result.runDir, file) : result };
   } catch (err) {
     if (err instanceof WorkflowFailedError) return { kind: 'failed', error: rootFailure(err).message };
     throw err;
@@ -57,4 +65,31 @@ export async function runResult(run: RunHandle): Promise<HumeBatchResult> {
     }
     throw err;
   }
+}
+
+export type SummaryFile = ReturnType<typeof summaryJson>;
+
+/** summary.json, when the folder is readable from here (it is the worker's: maybe not). */
+export async function readSummary(path: string): Promise<SummaryFile | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as SummaryFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's result as its summary.json tells it: for a cancelled run (which returns none) or a redriven one. */
+export function resultFromSummary(runDir: string, file: SummaryFile): HumeBatchResult {
+  return {
+    runId: file.runId,
+    runDir,
+    state: file.state,
+    summary: {
+      items: file.items,
+      jobs: file.jobs,
+      predictionErrors: file.predictionErrors,
+      csv: Object.fromEntries(Object.entries(file.csv).map(([model, csv]) => [model as ModelName, csv.rows])),
+      paths: { runDir, index: join(runDir, INDEX_JSONL), summary: join(runDir, SUMMARY_JSON) },
+    },
+  };
 }

@@ -5,17 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ModelName } from '../hume/schemas.js';
-import { INDEX_JSONL, SUMMARY_JSON } from '../results/layout.js';
-import type { summaryJson } from '../results/summary.js';
-import type { HumeBatchResult } from '../workflows/definitions.js';
+import { SUMMARY_JSON } from '../results/layout.js';
 import { CliError, EXIT } from './errors.js';
-import { runOutcome } from './outcome.js';
+import { readSummary, resultFromSummary, runOutcome, type SummaryFile } from './outcome.js';
 import { printJson, printRows, resultRows, type Row } from './output.js';
 import { outcomeRows } from './status.js';
 import { runIdCommand, type RunIdFlags, withRun } from './temporal.js';
-
-type SummaryFile = ReturnType<typeof summaryJson>;
 
 const FAILURES_SHOWN = 10;
 
@@ -41,30 +36,6 @@ export function resultsCommand(): Command {
       });
     },
   );
-}
-
-async function readSummary(path: string): Promise<SummaryFile | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as SummaryFile;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A cancelled run returns no result; its summary.json says the same things. */
-function resultFromSummary(runDir: string, file: SummaryFile): HumeBatchResult {
-  return {
-    runId: file.runId,
-    runDir,
-    state: file.state,
-    summary: {
-      items: file.items,
-      jobs: file.jobs,
-      predictionErrors: file.predictionErrors,
-      csv: Object.fromEntries(Object.entries(file.csv).map(([model, csv]) => [model as ModelName, csv.rows])),
-      paths: { runDir, index: join(runDir, INDEX_JSONL), summary: join(runDir, SUMMARY_JSON) },
-    },
-  };
 }
 
 /** Failures as summary.json groups them: one row per batch and error, with its item count. */

@@ -42,6 +42,10 @@ describe('temporal-hume redrive', () => {
     expect((await getRun(stack.temporal.client, `hume-run-${runId}-redrive`).progress()).maxJobsInFlight).toBe(2);
     const index = (await readFile(join(dir, 'out', runId, 'index.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(index.map((row) => row.status)).toEqual(Array(12).fill('completed'));
+    // `status` of the run shows it as its folder now describes it, not as the first run ended.
+    const status = await runCli(['status', runId], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^items +12 completed, 0 failed, 0 invalid, 0 not run$/m);
   });
 
   it('refuses an unknown run id in one line', async () => {
