@@ -38,7 +38,7 @@ export function statusCommand(): Command {
         const outcome = await runOutcome(session, found);
         const batches = outcome.kind === 'running' ? await batchStates(session, found, outcome.progress) : undefined;
         if (flags.json) printJson({ workflowId: found.workflowId, status: found.status, ...outcome, ...(batches ? { batches } : {}) });
-        else printRows([['workflow', found.workflowId], ...outcomeRows(outcome), ...(batches ? batchRows(batches) : [])]);
+        else printRows([['workflow', found.workflowId], ...withJobsInFlight(outcomeRows(outcome), batches), ...(batches ? batchRows(batches) : [])]);
       });
     });
 }
@@ -51,6 +51,14 @@ async function batchStates(session: TemporalSession, found: FoundRun, progress: 
   } catch {
     return undefined;
   }
+}
+
+/** The run counts the Hume jobs of finished batches; those of batches in flight are in their own status. */
+function withJobsInFlight(rows: Row[], batches: { running: number; shown: BatchState[] } | undefined): Row[] {
+  if (!batches || batches.shown.length === 0) return rows;
+  const inFlight = batches.shown.reduce((sum, b) => sum + (b.status?.jobIds.length ?? 0), 0);
+  const of = batches.running > batches.shown.length ? ` (the first ${batches.shown.length} of ${batches.running})` : '';
+  return rows.map(([key, value]): Row => (key === 'Hume jobs created' ? [key, `${value}, and ${inFlight} by batches in flight${of}`] : [key, value]));
 }
 
 function batchRows({ running, shown }: { running: number; shown: BatchState[] }): Row[] {
@@ -85,7 +93,7 @@ function progressRows(p: RunProgress): Row[] {
     ['folder', p.runDir],
     ['items', `${items.completed + items.failed}/${items.valid} done (${items.failed} failed, ${items.inFlight} in flight, ${items.invalid} invalid)`],
     ['jobs', `${jobs.completed} completed, ${jobs.failed} failed, ${jobs.inFlight} in flight, ${jobs.pending} pending of ${jobs.planned}`],
-    ['Hume jobs created', `${p.humeJobsCreated} (${p.resubmissions} resubmissions)`],
+    ['Hume jobs created', `${p.humeJobsCreated} by finished batches (${p.resubmissions} resubmissions)`],
     ['max jobs in flight', String(p.maxJobsInFlight)],
     // The query answers with the time of the run's last task; a run stuck for an hour has been running for an hour.
     ['elapsed', formatDuration(isEnded(p.state) ? p.elapsedMs : Math.max(p.elapsedMs, Date.now() - p.startedAt))],

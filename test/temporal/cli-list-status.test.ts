@@ -87,6 +87,8 @@ describe('temporal-hume list / status / resize', () => {
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).toBe('');
     expect(plain.stdout).toMatch(/^batch \d+ +(submitting|waiting|fetching), attempt 1\/2/m);
+    // Jobs of batches still in flight are counted too, apart from those of finished batches.
+    expect(plain.stdout).toMatch(/^Hume jobs created +\d+ by finished batches \(\d+ resubmissions\), and [1-9]\d* by batches in flight$/m);
 
     const [listed, table] = await Promise.all([cli('list', '--running', '--json', '--limit', '1000'), cli('list', '--running', '--limit', '1000')]);
     expect(listed.code, listed.stderr).toBe(0);

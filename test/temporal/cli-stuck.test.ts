@@ -40,6 +40,8 @@ describe('status of a run whose worker cannot reach Hume', () => {
       .poll(async () => (await runCli(['status', runId], env)).stdout, { timeout: 30_000, interval: 1_000 })
       .toMatch(/^batch 0 +submitting, attempt 1\/3, last error: .*ECONNREFUSED.* \(try \d+\)$/m);
     const status = await runCli(['status', runId], env);
+    // Nothing was created yet: the count says what it counts.
+    expect(status.stdout).toMatch(/^Hume jobs created +0 by finished batches \(0 resubmissions\), and 0 by batches in flight$/m);
     const elapsed = /^elapsed +(\d+)s$/m.exec(status.stdout)?.[1];
     expect(Number(elapsed)).toBeGreaterThanOrEqual(3);
     await run.cancel({ abandon: true });
