@@ -33,7 +33,7 @@ describe('startDevServer', () => {
 describe('temporal-hume dev-server', () => {
   it('prints its address once it answers, and stops on SIGTERM', async () => {
     const child = spawnCli(['dev-server', '--headless']);
-    const [, address] = await waitForLine(child, /ready at (\S+)\n/);
+    const [, address] = await waitForLine(child, /^dev server ready: (\S+) \(no UI\)\n/m);
     const connection = await Connection.connect({ address: address! });
     const info = await connection.workflowService.getSystemInfo({});
     expect(info.serverVersion).toBeTruthy();

@@ -41,7 +41,7 @@ describe('loadBatchItems', () => {
     await writeFile(path, jsonl({ text: 'one' }, { text: 'TWO' }, { text: 'six' }));
     const failure = await failureOf(loadBatchItems(result.manifest, first!, { baseDir: dir, config: {} }));
     expect(failure).toMatchObject({ type: 'MANIFEST_CHANGED', nonRetryable: true });
-    expect(failure.message).toBe(`the manifest ${path} changed since the run was planned: lines 1-2 (batch 0) differ`);
+    expect(failure.message).toBe(`the manifest ${path} changed since the run was planned: lines 1-2 (batch 0) differ; restore those lines as planned, then redrive the run to re-run them (or start a new run for the edited manifest)`);
     // The other batch's bytes are untouched.
     await expect(loadBatchItems(result.manifest, second!, { baseDir: dir, config: {} })).resolves.toHaveLength(1);
   });
