@@ -53,6 +53,7 @@ export const CHAOS_FAULTS: Partial<Faults> = {
 const STALL_MS = 90_000;
 /** Submits whose job is created but whose answer is lost (connection reset): the ambiguous case. */
 const LOST_SUBMIT_ANSWERS = 3;
+const FAILED_JOBS_AT_LEAST = 2;
 // Small jobs, so even the CI size makes dozens of them and a sliding window worth disturbing.
 const PER_KIND_PER_JOB = 5;
 const API_KEY = 'chaos-api-key-0001';
@@ -79,6 +80,8 @@ export async function runChaos(options: ChaosOptions = {}) {
     });
     cleanups.push(() => emulator.close());
     emulator.failNext({ count: LOST_SUBMIT_ANSWERS, route: 'submit', reset: true, afterHandling: true });
+    // At a 5% rate, a CI-sized run of 30 jobs has no FAILED job one time in five: two are certain.
+    emulator.failNextJobs(FAILED_JOBS_AT_LEAST, 'chaos: injected job failure');
     const media = await serveFolder(join(dir, 'media'));
     cleanups.push(() => media.close());
     const manifest = await writeMixedManifest(dir, items, media.url);
@@ -102,6 +105,8 @@ export async function runChaos(options: ChaosOptions = {}) {
         limits: { maxTextsPerJob: PER_KIND_PER_JOB, maxUrlsPerJob: PER_KIND_PER_JOB, maxFilesPerJob: PER_KIND_PER_JOB },
         maxJobsInFlight: 8,
         maxJobAttempts: 5,
+        // Resubmissions are what is tested here, not their pacing.
+        resubmitDelay: '1 second',
         // Dropped callbacks cost one short wait, not minutes.
         polling: { firstPollAfter: '2 seconds', maxInterval: '10 seconds' },
       },

@@ -15,7 +15,7 @@ import { createFsStore } from '../store/fs.js';
 export const SUBMISSIONS_DIR = 'submissions';
 
 export const SubmissionRecord = z.object({
-  /** The key the request carried in its callback URL. */
+  /** The key the request carried in its callback URL (the file is named by it; kept for a person reading it). */
   key: z.string(),
   /** When the request was (about to be) sent; absent once Hume answered it without creating a job. */
   sentAtMs: z.number().optional(),
@@ -26,10 +26,12 @@ export type SubmissionRecord = z.infer<typeof SubmissionRecord>;
 export class SubmissionJournal {
   readonly #store: ReturnType<typeof createFsStore>;
   readonly #path: string;
+  readonly #key: string;
 
   /** `dir` is the run folder (batch jobs) or the job's result folder; one file per submission key. */
   constructor(dir: string, submissionKey: string) {
     this.#store = createFsStore(dir);
+    this.#key = submissionKey;
     this.#path = `${SUBMISSIONS_DIR}/${submissionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
   }
 
@@ -38,7 +40,7 @@ export class SubmissionJournal {
     if (raw === undefined) return undefined;
     const parsed = SubmissionRecord.safeParse(raw);
     // A record we cannot read is treated as "may have been sent": search rather than duplicate.
-    return parsed.success ? parsed.data : { key: '', sentAtMs: 0 };
+    return parsed.success ? parsed.data : { key: this.#key, sentAtMs: 0 };
   }
 
   write(record: SubmissionRecord): Promise<void> {

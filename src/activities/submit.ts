@@ -60,11 +60,10 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       if (earlier?.jobId) return found(earlier.jobId, earlier.sentAtMs);
       // An earlier try may have reached Hume and lost the answer (timeout, reset, crash, reset workflow).
       if (earlier?.sentAtMs !== undefined) {
-        const key = earlier.key || submissionKey;
         const since = earlier.sentAtMs - CLOCK_SKEW_MS;
-        const existing = await humeCall(() => findSubmitted(hume, key, since, signal));
+        const existing = await humeCall(() => findSubmitted(hume, submissionKey, since, signal));
         if (existing) {
-          await journal.write({ ...earlier, key, jobId: existing.job_id });
+          await journal.write({ key: submissionKey, sentAtMs: earlier.sentAtMs, jobId: existing.job_id });
           return found(existing.job_id, earlier.sentAtMs);
         }
       }

@@ -96,20 +96,23 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
   const maxJobAttempts = job.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
   const maxJobDurationMs = msOf(job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION);
   const carry: JobCarry = carried ?? { startedAt: Date.now(), attempt: 0, jobIds: [], polls: 0, callbacks: 0 };
-  const status: HumeJobStatus = {
+  // What only this run knows; attempt, job ids and counts are read from the carry.
+  const status: Omit<HumeJobStatus, 'attempt' | 'maxJobAttempts' | 'jobIds' | 'polls' | 'callbacks'> = {
     phase: carry.waiting ? 'waiting' : 'submitting',
-    attempt: carry.attempt,
-    maxJobAttempts,
     jobId: carry.waiting?.jobId,
-    jobIds: carry.jobIds,
-    polls: carry.polls,
-    callbacks: carry.callbacks,
     checkFailures: 0,
   };
   // Callbacks may arrive before the submit activity returns: remember them by job id.
   const reported = new Set<string>();
 
-  setHandler(statusQuery, () => ({ ...status, polls: carry.polls, callbacks: carry.callbacks }));
+  setHandler(statusQuery, (): HumeJobStatus => ({
+    ...status,
+    attempt: carry.attempt,
+    maxJobAttempts,
+    jobIds: [...carry.jobIds],
+    polls: carry.polls,
+    callbacks: carry.callbacks,
+  }));
   setHandler(jobFinishedSignal, ({ jobId }) => {
     carry.callbacks++;
     reported.add(jobId);
@@ -143,7 +146,6 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
 
   async function submitNext(): Promise<Waiting> {
     const attempt = ++carry.attempt;
-    status.attempt = attempt;
     if (attempt > 1) {
       // A resubmission waits: a FAILED job often means Hume is struggling.
       status.phase = 'backing off';

@@ -123,20 +123,21 @@ export class RunTracker {
 
   /**
    * Applies a child's report. A report for a batch not in flight (a duplicate: report signal and
-   * child result both arrive) or from an older child of the batch changes nothing. Returns the
-   * cause when the report paused the run.
+   * child result both arrive) or from an older child of the batch changes nothing. A blocked
+   * batch, or too many failed in a row, pauses the run.
    */
-  finish(report: BatchFinished): PauseCause | undefined {
+  finish(report: BatchFinished): void {
     const c = this.carry;
     const batch = c.inFlight[report.batch];
-    if (!batch || (report.workflowId !== undefined && report.workflowId !== batch.workflowId)) return undefined;
+    if (!batch || (report.workflowId !== undefined && report.workflowId !== batch.workflowId)) return;
     delete c.inFlight[report.batch];
     c.humeJobsCreated += report.jobIds.length;
     if (report.status === 'blocked') {
       // Hume refused the account: nothing ran; the batch waits for `resume`.
       c.requeued.push({ range: batch.range, generation: batch.generation + 1 });
       c.pendingItems += batch.items;
-      return this.pause(report.batch, report.error ?? 'Hume refused the account');
+      this.pause(report.batch, report.error ?? 'Hume refused the account');
+      return;
     }
     c.items.completed += report.items.completed;
     c.items.failed += report.items.failed;
@@ -144,7 +145,7 @@ export class RunTracker {
     if (report.status === 'completed') {
       c.jobs.completed++;
       c.failedInARow = 0;
-      return undefined;
+      return;
     }
     c.jobs.failed++;
     c.failedInARow++;
@@ -152,9 +153,8 @@ export class RunTracker {
     if (c.failures.length > MAX_FAILURES_KEPT) c.failures.shift();
     const limit = c.settings.pauseAfterFailedBatches ?? DEFAULT_PAUSE_AFTER_FAILED_BATCHES;
     if (limit > 0 && c.failedInARow >= limit && !this.allStarted) {
-      return this.pause(report.batch, `${c.failedInARow} batches failed in a row; last: ${report.error ?? 'unknown error'}`);
+      this.pause(report.batch, `${c.failedInARow} batches failed in a row; last: ${report.error ?? 'unknown error'}`);
     }
-    return undefined;
   }
 
   /** `resume`: an operator's, after fixing what paused the run. */
@@ -164,12 +164,11 @@ export class RunTracker {
     this.carry.failedInARow = 0;
   }
 
-  private pause(batch: number, reason: string): PauseCause | undefined {
+  private pause(batch: number, reason: string): void {
     // The first cause is the one to fix; batches already in flight may report the same one.
-    if (this.carry.pausedBy) return undefined;
+    if (this.carry.pausedBy) return;
     this.carry.paused = true;
     this.carry.pausedBy = { reason, at: Date.now(), batch };
-    return this.carry.pausedBy;
   }
 
   failedPercent(): number {
