@@ -5,7 +5,9 @@
  * Greedy filling gives the fewest jobs: a subset of a feasible batch is feasible, so closing a
  * batch only when the next item does not fit never costs a batch. A local file larger than
  * `maxUploadBytesPerJob` (but within Hume's per-file limit) cannot share an upload with anything,
- * so it gets a batch of its own; that rule keeps feasibility monotone.
+ * so it gets a batch of its own; that rule keeps feasibility monotone. Texts are counted the same
+ * way against `maxTextBytesPerJob`: a JSON request is built, sent and held by both ends whole, so
+ * three 180 MB texts (each within Hume's 255 MB) must not make one request.
  */
 import { type BatchLimits, BatchLimits as BatchLimitsSchema, type BatchRange, type ItemRecord } from '../schemas/batch.js';
 
@@ -27,6 +29,8 @@ export class BatchPlanner {
   readonly #limits: BatchLimits;
   readonly #caps: Record<(typeof COUNTERS)[keyof typeof COUNTERS], number>;
   #open: PlannedBatch | undefined;
+  /** UTF-8 bytes of the open batch's texts (not part of the plan record: only planning needs it). */
+  #openTextBytes = 0;
   #next = 0;
 
   constructor(limits: BatchLimits) {
@@ -59,6 +63,7 @@ export class BatchPlanner {
     batch.items++;
     batch[COUNTERS[item.kind]]++;
     if (item.kind === 'file') batch.uploadBytes += item.bytes;
+    if (item.kind === 'text') this.#openTextBytes += item.bytes;
     return closed;
   }
 
@@ -71,12 +76,18 @@ export class BatchPlanner {
     const counter = COUNTERS[item.kind];
     // A batch holding an oversized file is over the cap already, so nothing joins it.
     const upload = batch.uploadBytes + (item.kind === 'file' ? item.bytes : 0);
-    return batch[counter] < this.#caps[counter] && upload <= this.#limits.maxUploadBytesPerJob;
+    const texts = this.#openTextBytes + (item.kind === 'text' ? item.bytes : 0);
+    return (
+      batch[counter] < this.#caps[counter] &&
+      upload <= this.#limits.maxUploadBytesPerJob &&
+      texts <= this.#limits.maxTextBytesPerJob
+    );
   }
 
   #close(): PlannedBatch | undefined {
     const closed = this.#open;
     this.#open = undefined;
+    this.#openTextBytes = 0;
     return closed;
   }
 }

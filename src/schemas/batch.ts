@@ -54,6 +54,8 @@ export const BatchLimits = z.object({
   maxFilesPerJob: z.number().int().min(1).max(100),
   /** Total bytes of local files in one multipart request (Hume documents none; one upload should stay retryable). @default 500 MiB */
   maxUploadBytesPerJob: z.number().int().min(1),
+  /** Total UTF-8 bytes of raw texts in one JSON request (Hume documents none; both ends hold a request whole). @default 256 MiB */
+  maxTextBytesPerJob: z.number().int().min(1),
 });
 export type BatchLimits = z.infer<typeof BatchLimits>;
 
@@ -62,6 +64,7 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = {
   maxTextsPerJob: 100,
   maxFilesPerJob: 100,
   maxUploadBytesPerJob: 500 * 1024 * 1024,
+  maxTextBytesPerJob: 256 * 1024 * 1024,
 };
 
 /** One Hume job's share of the manifest: a contiguous range plus a hash of its bytes. */

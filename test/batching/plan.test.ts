@@ -24,12 +24,12 @@ function planAll(items: ItemRecord[], limits: BatchLimits = DEFAULT_BATCH_LIMITS
 /** Whether items may share one job: the planner's rule, stated independently. */
 function feasible(items: ItemRecord[], limits: BatchLimits): boolean {
   const count = (kind: SourceKind) => items.filter((i) => i.kind === kind).length;
-  const upload = items.filter((i) => i.kind === 'file').reduce((sum, i) => sum + i.bytes, 0);
+  const bytes = (kind: SourceKind) => items.filter((i) => i.kind === kind).reduce((sum, i) => sum + i.bytes, 0);
   return (
     count('url') <= limits.maxUrlsPerJob &&
     count('text') <= limits.maxTextsPerJob &&
     count('file') <= limits.maxFilesPerJob &&
-    (upload <= limits.maxUploadBytesPerJob || items.length === 1)
+    ((bytes('file') <= limits.maxUploadBytesPerJob && bytes('text') <= limits.maxTextBytesPerJob) || items.length === 1)
   );
 }
 
@@ -66,7 +66,7 @@ function expectWithinLimits(batches: PlannedBatch[], items: ItemRecord[], limits
 
 describe('BatchPlanner', () => {
   it('plans 1,234 mixed items within every limit, in order, in the fewest batches', () => {
-    const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, maxUploadBytesPerJob: 50 * MB };
+    const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, maxUploadBytesPerJob: 50 * MB, maxTextBytesPerJob: 20 * MB };
     const kinds: SourceKind[] = ['url', 'text', 'file', 'file', 'url', 'text', 'text'];
     // Gaps in line numbers stand for invalid or blank lines between items.
     const items = Array.from({ length: 1234 }, (_, i) => item(i * 2 + 1, kinds[(i * 7) % kinds.length] ?? 'url', ((i * 7919) % 9) * MB + 1));
@@ -120,6 +120,15 @@ describe('BatchPlanner', () => {
   it('counts text bytes against no upload cap (texts travel in the JSON part)', () => {
     const limits = { ...DEFAULT_BATCH_LIMITS, maxUploadBytesPerJob: 10 };
     expect(planAll([item(1, 'text', 1000), item(2, 'text', 1000)], limits)).toHaveLength(1);
+  });
+
+  it('splits texts that would make one request too large to build: three 180 MB texts are three jobs', () => {
+    const items = [item(1, 'text', 180 * MB), item(2, 'text', 180 * MB), item(3, 'text', 180 * MB), item(4, 'text', 70 * MB), item(5, 'url')];
+    const batches = planAll(items);
+    // 180 + 70 MB of text stay within the 256 MiB default; a URL adds no text bytes.
+    expect(batches.map((b) => [b.fromLine, b.toLine])).toEqual([[1, 1], [2, 2], [3, 5]]);
+    expectWithinLimits(batches, items, DEFAULT_BATCH_LIMITS);
+    expect(batches.length).toBe(optimum(items, DEFAULT_BATCH_LIMITS));
   });
 
   it('plans nothing from nothing', () => {
