@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
 import { HumeHttpError } from '../hume/errors.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
+import type { ItemRecord } from '../schemas/batch.js';
 import { HumeJobInput } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
 import { buildCallbackUrl, NO_RECEIVER_BASE_URL, submissionKeyOf } from '../webhook/token.js';
@@ -55,7 +56,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
     const willCallBack = callbacks !== undefined;
     const found = (jobId: string, sentAtMs?: number): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true, sentAtMs });
 
-    return whileHeartbeating(async (signal) => {
+    return whileHeartbeating(async (signal, progress) => {
       const earlier = await journal.read();
       if (earlier?.jobId) return found(earlier.jobId, earlier.sentAtMs);
       // An earlier try may have reached Hume and lost the answer (timeout, reset, crash, reset workflow).
@@ -71,9 +72,8 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       // Every job carries its submission key in the callback URL, the one field Hume echoes back;
       // in polling mode that URL points nowhere.
       const callbackUrl = buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
-      const { urls, texts, files } = job.batch
-        ? sourcesOf(await loadBatch(job.batch, job.config))
-        : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
+      const items = job.batch ? await loadBatch(job.batch, job.config) : undefined;
+      const { urls, texts, files } = items ? sourcesOf(items) : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
       const request: InferenceBaseRequest = {
         ...job.config,
         ...(urls.length ? { urls } : {}),
@@ -83,13 +83,15 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       const sentAtMs = Date.now();
       await journal.write({ key: submissionKey, sentAtMs });
       let jobId: string;
+      // Bytes sent, so a stalled upload shows in the pending activity (counts only: details reach history).
+      const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }) };
       try {
-        jobId = files.length ? await hume.startJobWithFiles(files, request, { signal }) : await hume.startJob(request, { signal });
+        jobId = files.length ? await hume.startJobWithFiles(files, request, options) : await hume.startJob(request, options);
       } catch (err) {
         // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
         // so the next try need not search for one.
         if (err instanceof HumeHttpError && refusedOutright(err.status)) await journal.write({ key: submissionKey });
-        throw toActivityFailure(err);
+        throw toActivityFailure(items ? withoutItemValues(err, items) : err);
       }
       await journal.write({ key: submissionKey, sentAtMs, jobId });
       return { jobId, callbacks: willCallBack, adopted: false, sentAtMs };
@@ -105,3 +107,21 @@ async function findSubmitted(hume: HumeClient, key: string, sinceMs: number, sig
 }
 
 const refusedOutright = (status = 500): boolean => status < 500 && status !== 408;
+
+/**
+ * A batch's failure is recorded in history, which must hold no item's URL, path or text: an
+ * answer quoting one (a 400 naming the bad URL, a file that vanished) names its manifest line.
+ */
+function withoutItemValues(err: unknown, items: ItemRecord[]): unknown {
+  if (!(err instanceof Error)) return err;
+  let message = err.message;
+  for (const item of items) {
+    if (item.value.length >= MIN_REDACTED_CHARS && message.includes(item.value)) message = message.replaceAll(item.value, `<manifest line ${item.line}>`);
+  }
+  if (message === err.message) return err;
+  err.message = message;
+  return err;
+}
+
+/** Shorter values (a one-word text) would blank unrelated words of the message. */
+const MIN_REDACTED_CHARS = 8;
