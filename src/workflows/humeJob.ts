@@ -50,10 +50,12 @@ const DEFAULT_RESUBMIT_DELAY = '30 seconds';
 
 // Submit and fetch are retried forever on retryable errors (429/5xx/network, honouring
 // Retry-After) — activity retries add no events; non-retryable ones (400/401/403/404/422) fail at
-// once. Heartbeats notice a dead worker in seconds.
+// once. Heartbeats notice a dead worker in seconds, the client's idle timeouts a stalled transfer;
+// the attempt's own cap only has to outlast a large upload on a slow link (500 MB at 100 kB/s:
+// 1.4 hours). A download cut by it resumes where it stopped.
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
-  startToCloseTimeout: '30 minutes',
+  startToCloseTimeout: '6 hours',
   heartbeatTimeout: '15 seconds',
   retry,
 });
