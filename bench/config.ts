@@ -11,6 +11,10 @@ export interface BenchConfig {
   planLines: number[];
   /** Predictions streamed to the results folder, bytes. */
   resultsBytes: number;
+  /** The limited link of the transfer bench: its capacity each way and what crosses it, bytes. */
+  transferLink: { bytesPerSecond: number; uploadBytes: number; predictionsBytes: number };
+  /** Predictions sizes of one job, fetched and finalized at each (peak RSS), bytes. */
+  transferSizes: number[];
 }
 
 const MB = 1_000_000;
@@ -21,6 +25,8 @@ export const FULL: BenchConfig = {
   throughputJobs: 2_000,
   planLines: [10_000, 100_000, 1_000_000],
   resultsBytes: 1_000 * MB,
+  transferLink: { bytesPerSecond: 8 * MB, uploadBytes: 200 * MB, predictionsBytes: 200 * MB },
+  transferSizes: [100 * MB, 500 * MB, 2_000 * MB],
 };
 
 export const QUICK: BenchConfig = {
@@ -29,4 +35,6 @@ export const QUICK: BenchConfig = {
   throughputJobs: 100,
   planLines: [10_000, 100_000],
   resultsBytes: 50 * MB,
+  transferLink: { bytesPerSecond: 8 * MB, uploadBytes: 16 * MB, predictionsBytes: 16 * MB },
+  transferSizes: [20 * MB],
 };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json] [--only versus,throughput,plan,results]`: what running a
+ * `npm run bench [-- --quick] [--json] [--only versus,throughput,plan,results,transfer]`: what running a
  * batch through temporal-hume costs against a plain SDK script, on this machine. Progress goes to
  * stderr; the machine, the date and one table of figures to stdout.
  */
@@ -14,10 +14,11 @@ import { results } from './results.js';
 import { formatTable, type Row } from './table.js';
 import { type BenchTemporal, startBenchTemporal } from './temporal.js';
 import { throughput } from './throughput.js';
+import { transfer } from './transfer.js';
 import { versusScript } from './versus-script.js';
 
 /** In the issue's order; history (4) is measured on the runs of 1 and 2. */
-const BENCHMARKS: Record<string, Benchmark> = { versus: versusScript, throughput, plan: planScale, results };
+const BENCHMARKS: Record<string, Benchmark> = { versus: versusScript, throughput, plan: planScale, results, transfer };
 
 async function run(): Promise<void> {
   const { values } = parseArgs({

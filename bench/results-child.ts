@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../src/activities/index.js';
 import { HumeClient } from '../src/hume/client.js';
-import type { ModelName } from '../src/hume/schemas.js';
+import type { JobConfig, ModelName } from '../src/hume/schemas.js';
 import { csvPath } from '../src/results/layout.js';
 import type { BatchRange, PlanResult } from '../src/schemas/batch.js';
 import { report } from './child.js';
@@ -21,7 +21,7 @@ export interface ResultsJobs {
   apiKey: string;
   runDir: string;
   plan: PlanResult;
-  config: { models: { language: Record<string, never> } };
+  config: JobConfig;
   jobs: Array<{ range: BatchRange; jobId: string }>;
 }
 

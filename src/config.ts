@@ -5,6 +5,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { DEFAULT_RATE_LIMIT } from './hume/rate-limit.js';
+import { DEFAULT_MAX_CONCURRENT_TRANSFERS } from './hume/transfer-slots.js';
 import { describeIssues } from './schemas/issues.js';
 import { DEFAULT_TASK_QUEUE } from './workflows/definitions.js';
 
@@ -20,6 +21,10 @@ export const HumeEnv = z.object({
   HUME_MAX_REQUESTS_PER_SECOND: optionalString
     .pipe(z.coerce.number<string>().positive().optional())
     .transform((v) => v ?? DEFAULT_RATE_LIMIT.requestsPerSecond),
+  /** Uploads with files and predictions/artifacts downloads this process runs at once; the rest wait their turn. */
+  HUME_MAX_CONCURRENT_TRANSFERS: optionalString
+    .pipe(z.coerce.number<string>().int().min(1).optional())
+    .transform((v) => v ?? DEFAULT_MAX_CONCURRENT_TRANSFERS),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /**
    * Public base URL at which Hume reaches the webhook receiver; unset means polling mode. `auto`:

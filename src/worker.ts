@@ -130,7 +130,12 @@ export async function runWorkerFromEnv(
       connection,
       namespace,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      hume: { apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL, maxRequestsPerSecond: config.HUME_MAX_REQUESTS_PER_SECOND },
+      hume: {
+        apiKey: config.HUME_API_KEY,
+        baseUrl: config.HUME_BASE_URL,
+        maxRequestsPerSecond: config.HUME_MAX_REQUESTS_PER_SECOND,
+        maxConcurrentTransfers: config.HUME_MAX_CONCURRENT_TRANSFERS,
+      },
       callbacks,
       dataConverter,
     });

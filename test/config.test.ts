@@ -10,6 +10,7 @@ describe('configuration from the environment', () => {
       HUME_WEBHOOK_PORT: 8787,
       HUME_WEBHOOK_RECEIVER: 'on',
       HUME_MAX_REQUESTS_PER_SECOND: 10,
+      HUME_MAX_CONCURRENT_TRANSFERS: 4,
     });
     expect(loadTemporalConnectConfig({})).toMatchObject({ connectionOptions: { address: 'localhost:7233' }, namespace: 'default' });
   });
@@ -27,6 +28,8 @@ describe('configuration from the environment', () => {
     expect(() => loadHumeEnv({ HUME_WEBHOOK_RECEIVER: 'maybe' })).toThrow(/HUME_WEBHOOK_RECEIVER/);
     expect(() => loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: '0' })).toThrow(/HUME_MAX_REQUESTS_PER_SECOND/);
     expect(() => loadHumeEnv({ HUME_MAX_REQUESTS_PER_SECOND: 'fast' })).toThrow(/HUME_MAX_REQUESTS_PER_SECOND/);
+    expect(() => loadHumeEnv({ HUME_MAX_CONCURRENT_TRANSFERS: '0' })).toThrow(/HUME_MAX_CONCURRENT_TRANSFERS/);
+    expect(() => loadHumeEnv({ HUME_MAX_CONCURRENT_TRANSFERS: '2.5' })).toThrow(/HUME_MAX_CONCURRENT_TRANSFERS/);
     expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(ConfigError);
     expect(() => loadHumeEnv({ HUME_CALLBACK_BASE_URL: 'https://cb.example.com' })).toThrow(/HUME_WEBHOOK_SECRET is not/);
   });

@@ -1,21 +1,24 @@
 /**
- * Streams a completed job's predictions (and artifacts) into its result folder and summarises
- * them: counts per source and per-file errors travel back, never the predictions themselves.
+ * Streams a completed job's predictions (and artifacts) into its result folder, then reads the
+ * predictions once, as a stream: for a batch that pass maps Hume's sources to the batch's items,
+ * writes the job's rows as shards (shards.ts) and the batch's outcome. Only counts, paths and
+ * hashes travel back: no item's URL, text or file name, and no per-file error message (they may
+ * name files), which stay in predictions.json and the outcome on disk.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
-import { type JobConfig, PredictionsOutline } from '../hume/schemas.js';
+import type { JobConfig } from '../hume/schemas.js';
 import { ARTIFACTS_ZIP, jobDir, PREDICTIONS_JSON } from '../results/layout.js';
-import { mapSourcesToItems } from '../results/mapping.js';
+import { outcomeItems, SourceMatcher, type SourceReturn } from '../results/mapping.js';
 import { writeBatchOutcome } from '../results/outcome.js';
-import type { BatchSource, SourceSummary, StoredResults } from '../schemas/humeJob.js';
+import { countPredictions, writeShards } from '../results/shards.js';
+import type { BatchSource, PredictionCounts, StoredResults } from '../schemas/humeJob.js';
+import { createFsStore } from '../store/fs.js';
 import { loadBatch } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
-
-const MAX_FILE_ERRORS_IN_RESULT = 100;
 
 export interface FetchResultsInput {
   jobId: string;
@@ -32,67 +35,64 @@ export function createFetchResults(hume: HumeClient) {
     const resultDir = batch ? join(batch.runDir, jobDir(batch.range.index, jobId)) : given;
     if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', 'INVALID_INPUT');
     await mkdir(resultDir, { recursive: true });
-    return whileHeartbeating(async (signal) => {
-      const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, PREDICTIONS_JSON), { signal }));
+    return whileHeartbeating(async (signal, progress) => {
+      // Byte counts only: a retried attempt resumes each download where the last heartbeat left it.
+      const transferred = { predictionsBytes: 0, artifactsBytes: 0 };
+      const download = (what: keyof typeof transferred) => ({
+        signal,
+        onProgress: (bytes: number) => {
+          transferred[what] = bytes;
+          progress.report(transferred);
+        },
+        resumeFromBytes: progress.previous?.[what],
+      });
+      const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, PREDICTIONS_JSON), download('predictionsBytes')));
       const zip = artifacts
-        ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, ARTIFACTS_ZIP), { signal }))
+        ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, ARTIFACTS_ZIP), download('artifactsBytes')))
         : undefined;
-      // One job's predictions are bounded by Hume's per-job limits, so parsing them whole is fine.
-      const parsed = PredictionsOutline.parse(JSON.parse(await readFile(predictions.path, 'utf8')));
+      let counts: PredictionCounts;
       let batchItems: StoredResults['batchItems'];
       if (batch) {
-        const items = mapSourcesToItems(parsed, await loadBatch(batch, config ?? {}));
-        const completed = items.filter((item) => item.status === 'completed').length;
-        batchItems = { completed, failed: items.length - completed };
-        await writeBatchOutcome(batch.runDir, {
-          batch: batch.range.index,
-          jobId,
-          status: 'COMPLETED',
-          predictionsPath: relative(batch.runDir, predictions.path),
-          items,
-        });
+        ({ counts, batchItems } = await shardBatch(batch, config ?? {}, jobId, predictions.path, signal));
+      } else {
+        counts = await countPredictions(predictions.path, signal);
       }
       return {
         predictionsPath: predictions.path,
         predictionsSha256: predictions.sha256,
         predictionsBytes: predictions.bytes,
         ...(zip ? { artifactsPath: zip.path, artifactsSha256: zip.sha256 } : {}),
+        counts,
         ...(batchItems ? { batchItems } : {}),
-        ...summarise(parsed),
       };
     });
   };
 }
 
-function sourceLabel(result: PredictionsOutline[number], textIndex: number): string {
-  const source = result.source as Record<string, unknown>;
-  if (source.type === 'url') return `url:${String(source.url)}`;
-  if (source.type === 'file') return `file:${String(source.filename ?? source.md5sum)}`;
-  if (source.type === 'text') return `text:${textIndex}`;
-  return String(source.type);
-}
-
-export function summarise(predictions: PredictionsOutline): Pick<StoredResults, 'sources' | 'fileErrors' | 'fileErrorCount'> {
-  const sources: SourceSummary[] = [];
-  const fileErrors: StoredResults['fileErrors'] = [];
-  let fileErrorCount = 0;
-  let textIndex = 0;
-  for (const result of predictions) {
-    const label = sourceLabel(result, textIndex);
-    if (result.source.type === 'text') textIndex++;
-    const errors = result.results?.errors ?? [];
-    fileErrorCount += errors.length;
-    for (const e of errors) {
-      if (fileErrors.length < MAX_FILE_ERRORS_IN_RESULT) fileErrors.push({ source: label, file: e.file ?? '', message: e.message });
-    }
-    sources.push({
-      source: label,
-      predictions: result.results?.predictions.length ?? 0,
-      errors: errors.length,
-      ...(result.error ? { error: result.error } : {}),
-    });
-  }
-  return { sources, fileErrors, fileErrorCount };
+/** The one pass over a batch job's predictions: its shards, then its outcome. */
+async function shardBatch(batch: BatchSource, config: JobConfig, jobId: string, predictionsPath: string, signal: AbortSignal) {
+  const items = await loadBatch(batch, config);
+  const store = createFsStore(batch.runDir);
+  const matcher = new SourceMatcher(items);
+  const claimed = new Map<number, { sourceIndex: number } & SourceReturn>();
+  const shard = await writeShards(store, jobDir(batch.range.index, jobId), relative(batch.runDir, predictionsPath), {
+    jobId,
+    claim: (_, source) => matcher.claim(source),
+    onSourceEnd: (end, item) => {
+      if (item) claimed.set(item.line, { sourceIndex: end.index, ...end });
+    },
+    signal,
+  });
+  const outcome = outcomeItems(items, claimed);
+  const completed = outcome.filter((item) => item.status === 'completed').length;
+  await writeBatchOutcome(batch.runDir, {
+    batch: batch.range.index,
+    jobId,
+    status: 'COMPLETED',
+    predictionsPath: relative(batch.runDir, predictionsPath),
+    items: outcome,
+  });
+  return { counts: shard.counts, batchItems: { completed, failed: outcome.length - completed } };
 }
 
 export interface RecordBatchFailureInput {

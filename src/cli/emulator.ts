@@ -45,6 +45,7 @@ interface Flags {
   callbackHmacKey?: string;
   fetchUrls: 'loopback' | 'all' | 'none';
   seed: number;
+  dataDir?: string;
   verbose?: boolean;
   [fault: string]: unknown;
 }
@@ -64,6 +65,7 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--fetch-urls <which>', 'URLs really downloaded; others are derived from the URL string')
       .choices(['loopback', 'all', 'none']).default(D.fetchUrls))
     .option('--seed <n>', 'seed of job timing and fault draws', number, D.seed)
+    .option('--data-dir <dir>', "where jobs' uploads, texts and predictions are kept (default: a temporary folder removed on exit)")
     .option('-v, --verbose', 'log jobs and callbacks to stderr');
   for (const [, flag, help] of FAULT_FLAGS) cmd.option(`--fault-${flag} <n>`, help, number);
 
@@ -83,6 +85,7 @@ export function emulatorCommand(): Command {
       callback: { retries: flags.callbackRetries, ...(flags.callbackHmacKey ? { hmacKey: flags.callbackHmacKey } : {}) },
       fetchUrls: flags.fetchUrls,
       seed: flags.seed,
+      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
       faults,
       ...(flags.verbose
         ? { logger: { info: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`) } }

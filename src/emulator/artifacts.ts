@@ -1,38 +1,67 @@
 /**
  * The artifacts zip: one CSV per model under a single top-level folder named after the job
  * (`<job_id>/<model>.csv`). Hume never documented its layout; consumers should treat it as opaque.
+ *
+ * Built from the predictions file as a stream: one scan collects each model's rows into a
+ * JSON-lines file on disk (and the union of their columns, which heads the CSV), then each CSV
+ * is generated from those lines straight into the zip. Memory holds one prediction item at a time.
  */
-import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { MODEL_NAMES } from '../hume/schemas.js';
-import type { SourceResult } from './predictions.js';
+import { JsonOut } from './json-out.js';
+import { predictionItems } from './prediction-items.js';
 
-export function artifactsZip(jobId: string, results: SourceResult[]): Readable {
-  const zip = new ZipFile();
-  for (const model of MODEL_NAMES) {
-    const rows: Record<string, string | number>[] = [];
-    for (const result of results) {
-      const source = 'url' in result.source ? result.source.url : 'filename' in result.source ? result.source.filename : 'text';
-      for (const prediction of result.results?.predictions ?? []) {
-        for (const group of prediction.models[model]?.grouped_predictions ?? []) {
-          for (const item of group.predictions) {
-            rows.push({ source, file: prediction.file, id: group.id, ...flatten(item) });
-          }
-        }
+type Row = Record<string, string | number>;
+interface RowFile { path: string; stream: WriteStream; out: JsonOut; columns: Set<string> }
+
+export async function writeArtifactsZip(jobId: string, predictionsPath: string, destPath: string): Promise<{ bytes: number }> {
+  const work = `${destPath}.${randomUUID()}`;
+  const files = new Map<string, RowFile>();
+  try {
+    for await (const { source, file, model, id, item } of predictionItems(predictionsPath)) {
+      const row = { source, file, id, ...flatten(item) };
+      let f = files.get(model);
+      if (!f) {
+        const stream = createWriteStream(`${work}.${model}.jsonl`);
+        f = { path: `${work}.${model}.jsonl`, stream, out: new JsonOut(stream), columns: new Set() };
+        files.set(model, f);
       }
+      for (const key of Object.keys(row)) f.columns.add(key);
+      await f.out.write(`${JSON.stringify(row)}\n`);
     }
-    if (rows.length > 0) zip.addBuffer(Buffer.from(toCsv(rows)), `${jobId}/${model}.csv`);
+    for (const f of files.values()) {
+      await f.out.flush();
+      f.stream.end();
+      await finished(f.stream);
+    }
+    const zip = new ZipFile();
+    for (const model of MODEL_NAMES) {
+      const f = files.get(model);
+      if (f) zip.addReadStream(Readable.from(csvLines(f.path, [...f.columns])), `${jobId}/${model}.csv`);
+    }
+    zip.end();
+    await pipeline(zip.outputStream, createWriteStream(`${work}.zip`));
+    await rename(`${work}.zip`, destPath);
+    return { bytes: (await stat(destPath)).size };
+  } finally {
+    for (const f of files.values()) f.stream.destroy();
+    await Promise.all([...files.values()].map((f) => rm(f.path, { force: true })));
+    await rm(`${work}.zip`, { force: true });
   }
-  zip.end();
-  return zip.outputStream as Readable;
 }
 
 /**
  * One column per scalar; intervals and boxes as `key.field`; score lists as one column per name
  * (emotions bare, others prefixed: `sentiment.1`, `descriptions.Ah`).
  */
-function flatten(item: Record<string, unknown>, prefix = ''): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+function flatten(item: Record<string, unknown>, prefix = ''): Row {
+  const out: Row = {};
   for (const [key, value] of Object.entries(item)) {
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) {
@@ -46,9 +75,14 @@ function flatten(item: Record<string, unknown>, prefix = ''): Record<string, str
   return out;
 }
 
-function toCsv(rows: Record<string, string | number>[]): string {
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: string | number | undefined): string =>
-    v === undefined ? '' : typeof v === 'number' ? String(v) : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  return [columns.map(cell), ...rows.map((r) => columns.map((c) => cell(r[c])))].map((line) => line.join(',')).join('\n') + '\n';
+const cell = (v: string | number | undefined): string =>
+  v === undefined ? '' : typeof v === 'number' ? String(v) : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+
+async function* csvLines(rowsPath: string, columns: string[]): AsyncGenerator<string> {
+  yield `${columns.map(cell).join(',')}\n`;
+  for await (const line of createInterface({ input: createReadStream(rowsPath), crlfDelay: Infinity })) {
+    if (!line) continue;
+    const row = JSON.parse(line) as Row;
+    yield `${columns.map((c) => cell(row[c])).join(',')}\n`;
+  }
 }

@@ -3,8 +3,9 @@
  * and owns their lifetime.
  */
 import { Agent } from 'undici';
-import { sendCallback } from './callbacks.js';
+import { completedBody, jsonBody, sendCallback } from './callbacks.js';
 import { FaultInjector } from './faults.js';
+import { JobFiles } from './job-files.js';
 import { JobStore } from './jobs.js';
 import { resolveOptions, type FailNextRule, type Faults, type HumeEmulatorOptions } from './options.js';
 import { createRandom } from './random.js';
@@ -24,12 +25,13 @@ export interface HumeEmulator {
   failNextJobs(count: number, message?: string): void;
   /** A snapshot of the counters. */
   stats(): EmulatorStats;
-  /** Stops timers, downloads, pending callbacks and the server. */
+  /** Stops timers, downloads, pending callbacks and the server; removes the temp work folder. */
   close(): Promise<void>;
 }
 
 export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<HumeEmulator> {
   const opts = resolveOptions(options);
+  const files = await JobFiles.open(opts.dataDir);
   const timers = new Timers();
   const stats = createStats();
   // Separate streams, so turning one fault on does not shift job timings or other draws.
@@ -57,13 +59,18 @@ export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<
       opts.logger?.info(`job ${job.id} ${job.status}`);
       const url = job.request.callback_url;
       if (!url) return;
-      sendCallback(callbackDeps, url, job.status === 'COMPLETED'
-        ? { job_id: job.id, status: job.status, predictions: jobs.predictions(job) }
-        : { job_id: job.id, status: job.status, predictions: [], message: job.message });
+      sendCallback(callbackDeps, url, job.status === 'COMPLETED' && job.predictions
+        ? completedBody(job.id, job.predictions)
+        : jsonBody({ job_id: job.id, status: job.status, predictions: [], message: job.message }));
     },
   });
-  const app = buildServer({ options: opts, jobs, faults, stats, timers });
-  await app.listen({ host: opts.host, port: opts.port });
+  const app = buildServer({ options: opts, jobs, files, faults, stats, timers });
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await Promise.all([timers.close(), dispatcher.close(), files.close()]);
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -82,6 +89,7 @@ export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<
         await timers.close();
         await app.close();
         await dispatcher.close();
+        await files.close();
       })();
       return closing;
     },

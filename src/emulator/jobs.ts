@@ -1,25 +1,38 @@
 /**
  * Jobs and their state machine: QUEUED → IN_PROGRESS → COMPLETED | FAILED, with times drawn
- * from the configured ranges. While IN_PROGRESS a job's sources are resolved (loopback URLs
- * downloaded and hashed); after that only what rebuilds its predictions is kept.
+ * from the configured ranges. Each job owns a folder: its texts (kept for the echo), uploads
+ * and downloads (removed once predictions are written), `predictions.json` and, once asked for,
+ * `artifacts.zip`. Memory holds only paths and counts.
  */
-import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { JobStatus } from '../hume/schemas.js';
+import { writeArtifactsZip } from './artifacts.js';
 import type { FaultInjector } from './faults.js';
-import { download, isLoopback, mediaKind, urlFileName } from './media.js';
+import { isLoopback, mediaKind, urlFileName } from './media.js';
 import type { ResolvedOptions } from './options.js';
-import { predictSource, type ResolvedSource, type SourceResult } from './predictions.js';
-import { sha256Hex, type Random } from './random.js';
-import type { EchoedRequest } from './request.js';
+import { writePredictions } from './prediction-writer.js';
+import type { ResolvedSource } from './predictions.js';
+import type { Random } from './random.js';
+import type { EchoedRequest, StoredUpload } from './request.js';
 import type { EmulatorStats } from './stats.js';
 import type { Timers } from './timers.js';
+import { downloadToFile } from './url-download.js';
 
 /** `user_id` appears in real job objects (hume-batch-api.md §3); one fixed id for the emulator. */
 export const EMULATOR_USER_ID = '00000000-0000-4000-8000-00000000e0e0';
 
+/** A file the emulator serves: predictions or artifacts. */
+export interface ServedFile {
+  path: string;
+  bytes: number;
+}
+
 export interface Job {
   readonly id: string;
+  /** The job's folder in the emulator's work folder. */
+  readonly dir: string;
   readonly request: EchoedRequest;
   status: JobStatus;
   readonly createdMs: number;
@@ -28,10 +41,20 @@ export interface Job {
   numPredictions?: number;
   numErrors?: number;
   message?: string;
-  /** What rebuilds the predictions: set when a job COMPLETES (inputs are not kept beyond this). */
-  sources?: ResolvedSource[];
+  /** Set when the job COMPLETES. */
+  predictions?: ServedFile;
+  /** Built on the first request for artifacts, then kept. */
+  artifacts?: Promise<ServedFile>;
   /** Decided at creation by fault injection: the job will end FAILED with this message. */
   readonly failWith: string | undefined;
+}
+
+/** What a submit hands over: the job's folder (named by its id) and what was stored in it. */
+export interface NewJob {
+  id: string;
+  dir: string;
+  request: EchoedRequest;
+  uploads: StoredUpload[];
 }
 
 export interface ListQuery {
@@ -71,11 +94,12 @@ export class JobStore {
     return this.#jobs.get(id);
   }
 
-  create(request: EchoedRequest): Job {
+  create(input: NewJob): Job {
     const { options, random, timers, faults, stats } = this.#deps;
     const job: Job = {
-      id: randomUUID(),
-      request,
+      id: input.id,
+      dir: input.dir,
+      request: input.request,
       status: 'QUEUED',
       createdMs: Date.now(),
       failWith: faults.takeJobFailure(),
@@ -87,71 +111,103 @@ export class JobStore {
     const [pMin, pMax] = options.timing.processingMs;
     const queuedMs = random.between(qMin, qMax);
     const processingMs = random.between(pMin, pMax);
-    timers.after(queuedMs, () => this.#start(job, processingMs));
+    timers.after(queuedMs, () => this.#start(job, input.uploads, processingMs));
     return job;
   }
 
-  #start(job: Job, processingMs: number): void {
+  #start(job: Job, uploads: StoredUpload[], processingMs: number): void {
     this.#queued--;
     job.status = 'IN_PROGRESS';
     job.startedMs = Date.now();
     const { timers } = this.#deps;
-    const work = job.failWith === undefined ? this.#resolveSources(job.request) : Promise.resolve(undefined);
+    const work = job.failWith === undefined ? this.#predict(job, uploads) : this.#removeInputs(job, uploads).then(() => undefined);
     timers.track(
-      Promise.all([work, timers.sleep(processingMs)]).then(([sources]) => this.#finish(job, sources)),
+      Promise.all([work, timers.sleep(processingMs)]).then(([predicted]) => this.#finish(job, predicted)),
       (err) => this.#finish(job, undefined, `internal emulator error: ${String(err)}`),
     );
   }
 
-  #finish(job: Job, sources: ResolvedSource[] | undefined, error?: string): void {
+  async #predict(job: Job, uploads: StoredUpload[]): Promise<{ file: ServedFile; numPredictions: number; numErrors: number }> {
+    try {
+      const sources = await this.#resolveSources(job, uploads);
+      const path = join(job.dir, 'predictions.json');
+      const written = await writePredictions(sources, job.request, path, this.#deps.timers.signal);
+      return { file: { path, bytes: written.bytes }, numPredictions: written.numPredictions, numErrors: written.numErrors };
+    } finally {
+      await this.#removeInputs(job, uploads);
+    }
+  }
+
+  #finish(job: Job, predicted: { file: ServedFile; numPredictions: number; numErrors: number } | undefined, error?: string): void {
     job.endedMs = Date.now();
     const message = error ?? job.failWith;
-    if (message !== undefined || !sources) {
+    if (message !== undefined || !predicted) {
       job.status = 'FAILED';
       job.message = message ?? 'job failed';
       this.#deps.stats.jobsFailed++;
     } else {
-      job.sources = sources;
-      const results = this.predictions(job);
-      job.numPredictions = results.reduce((n, r) => n + (r.results?.predictions.length ?? 0), 0);
-      // Whole-source errors count too, so `num_errors > 0` always means something went wrong.
-      job.numErrors = results.reduce((n, r) => n + (r.results?.errors.length ?? 0) + (r.error === undefined ? 0 : 1), 0);
+      job.predictions = predicted.file;
+      job.numPredictions = predicted.numPredictions;
+      job.numErrors = predicted.numErrors;
       job.status = 'COMPLETED';
       this.#deps.stats.jobsCompleted++;
     }
     this.#deps.onFinished(job);
   }
 
-  async #resolveSources(request: EchoedRequest): Promise<ResolvedSource[]> {
-    const urls = await Promise.all(request.urls.map((url) => this.#resolveUrl(url)));
-    const texts = request.text.map((text): ResolvedSource => ({
-      source: { type: 'text' }, file: 'text', kind: 'text', contentKey: `text:${sha256Hex(text)}`, text,
+  /** Uploads and downloads are not needed once predictions exist; texts stay for the echo. */
+  async #removeInputs(job: Job, uploads: StoredUpload[]): Promise<void> {
+    const urls = job.request.urls.map((_, i) => urlPath(job, i));
+    await Promise.all([...uploads.map((u) => u.path), ...urls].map((p) => rm(p, { force: true })));
+  }
+
+  async #resolveSources(job: Job, uploads: StoredUpload[]): Promise<ResolvedSource[]> {
+    const { request } = job;
+    const urls = await Promise.all(request.urls.map((url, i) => this.#resolveUrl(url, urlPath(job, i))));
+    const files = uploads.map(({ echo, path, bytes }): ResolvedSource => ({
+      source: { type: 'file', ...echo },
+      file: echo.filename,
+      kind: mediaKind(echo.filename, echo.content_type),
+      contentKey: `md5:${echo.md5sum}`,
+      path,
+      bytes,
+      contentType: echo.content_type,
     }));
-    const files = request.files.map((f): ResolvedSource => ({
-      source: { type: 'file', ...f }, file: f.filename, kind: mediaKind(f.filename, f.content_type), contentKey: `md5:${f.md5sum}`,
+    const texts = request.text.map(({ path, bytes, sha256 }): ResolvedSource => ({
+      source: { type: 'text' }, file: 'text', kind: 'text', contentKey: `text:${sha256}`, path, bytes, contentType: null,
     }));
     return [...urls, ...files, ...texts];
   }
 
-  async #resolveUrl(url: string): Promise<ResolvedSource> {
+  async #resolveUrl(url: string, path: string): Promise<ResolvedSource> {
     const { options, dispatcher, timers } = this.#deps;
     const file = urlFileName(url);
     const base = { source: { type: 'url' as const, url }, file };
     const fetch = options.fetchUrls === 'all' || (options.fetchUrls === 'loopback' && isLoopback(url));
     if (!fetch) return { ...base, kind: mediaKind(file), contentKey: `url:${url}` };
     try {
-      const got = await download(url, { dispatcher, signal: timers.signal, timeoutMs: options.fetchTimeoutMs });
+      const got = await downloadToFile(url, path, { dispatcher, signal: timers.signal, timeoutMs: options.fetchTimeoutMs });
+      const kind = mediaKind(file, got.contentType);
+      // Over 1 GB: no path, `bytes` over MAX_URL_BYTES; the generator makes it a per-file error.
+      if (got.path === undefined) return { ...base, kind, contentKey: `url:${url}`, bytes: got.bytes, contentType: got.contentType };
       // Keyed by content hash, so a file sent by URL and uploaded gets the same scores.
-      return { ...base, kind: mediaKind(file, got.contentType), contentKey: `md5:${got.md5}` };
+      return { ...base, kind, contentKey: `md5:${got.md5}`, path: got.path, bytes: got.bytes, contentType: got.contentType };
     } catch (err) {
       if (timers.signal.aborted) throw err;
       return { ...base, kind: 'unknown', contentKey: '', error: (err as Error).message };
     }
   }
 
-  /** Predictions of a COMPLETED job, rebuilt from its resolved sources. */
-  predictions(job: Job): SourceResult[] {
-    return (job.sources ?? []).map((s) => predictSource(s, job.request));
+  /** The artifacts zip of a COMPLETED job, built from its predictions once and kept. */
+  artifacts(job: Job & { predictions: ServedFile }): Promise<ServedFile> {
+    if (!job.artifacts) {
+      const path = join(job.dir, 'artifacts.zip');
+      const built = writeArtifactsZip(job.id, job.predictions.path, path).then(({ bytes }) => ({ path, bytes }));
+      // A failed build is not kept: the next request tries again.
+      built.catch(() => { if (job.artifacts === built) delete job.artifacts; });
+      job.artifacts = built;
+    }
+    return job.artifacts;
   }
 
   list(q: ListQuery): Job[] {
@@ -173,12 +229,4 @@ export class JobStore {
   }
 }
 
-/** The job object of the wire contract (`UnionJob`), with each state's fields only. */
-export function jobJson(job: Job): object {
-  const state: Record<string, unknown> = { status: job.status, created_timestamp_ms: job.createdMs };
-  if (job.status !== 'QUEUED') state['started_timestamp_ms'] = job.startedMs;
-  if (job.status === 'COMPLETED' || job.status === 'FAILED') state['ended_timestamp_ms'] = job.endedMs;
-  if (job.status === 'COMPLETED') Object.assign(state, { num_predictions: job.numPredictions, num_errors: job.numErrors });
-  if (job.status === 'FAILED') state['message'] = job.message;
-  return { type: 'INFERENCE', job_id: job.id, user_id: EMULATOR_USER_ID, request: job.request, state };
-}
+const urlPath = (job: Job, index: number): string => join(job.dir, `url-${index}`);

@@ -1,10 +1,9 @@
 /**
- * What a source is: its media kind (from extension, then content type) and, for URLs, its bytes.
- * Loopback URLs are really downloaded so tests can serve media; other hosts are unreachable in a
- * sandbox, so by default their content is derived from the URL string (see `fetchUrls`).
+ * What a source is: its media kind (from extension, then content type), and what the emulator
+ * makes of URLs. Loopback URLs are really downloaded (url-download.ts) so tests can serve media;
+ * other hosts are unreachable in a sandbox, so by default their content is derived from the URL
+ * string (see `fetchUrls`). Archives are told apart further, by magic bytes too (archive.ts).
  */
-import { createHash } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
 
 export type MediaKind = 'image' | 'audio' | 'video' | 'text' | 'archive' | 'unknown';
 
@@ -16,7 +15,7 @@ const EXTENSIONS: Record<string, MediaKind> = {
   wav: 'audio', mp3: 'audio', m4a: 'audio', aac: 'audio', flac: 'audio', ogg: 'audio', opus: 'audio', wma: 'audio',
   mp4: 'video', mov: 'video', avi: 'video', mkv: 'video', webm: 'video', m4v: 'video', wmv: 'video', '3gp': 'video',
   txt: 'text', text: 'text', md: 'text',
-  zip: 'archive', gz: 'archive', bz2: 'archive', xz: 'archive', tar: 'archive',
+  zip: 'archive', gz: 'archive', tgz: 'archive', bz2: 'archive', tbz2: 'archive', tbz: 'archive', xz: 'archive', txz: 'archive', tar: 'archive',
 };
 
 export function mediaKind(name: string, contentType?: string | null): MediaKind {
@@ -39,48 +38,4 @@ export function urlFileName(url: string): string {
 export function isLoopback(url: string): boolean {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-export interface Downloaded {
-  md5: string;
-  contentType: string | null;
-}
-
-/** Downloads a URL while hashing it; never holds the body in memory. Throws with a source error. */
-export async function download(
-  url: string,
-  opts: { dispatcher: Dispatcher; signal: AbortSignal; timeoutMs: number },
-): Promise<Downloaded> {
-  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, { dispatcher: opts.dispatcher, signal });
-  } catch (err) {
-    throw new Error(`failed to download ${url}: ${describe(err)}`);
-  }
-  if (res.statusCode < 200 || res.statusCode > 299) {
-    res.body.resume();
-    throw new Error(`failed to download ${url}: HTTP ${res.statusCode}`);
-  }
-  const md5 = createHash('md5');
-  let size = 0;
-  try {
-    // Leaving the loop early destroys the body, so an oversized download stops at the limit.
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_URL_BYTES) break;
-      md5.update(chunk);
-    }
-  } catch (err) {
-    throw new Error(`failed to download ${url}: ${describe(err)}`);
-  }
-  if (size > MAX_URL_BYTES) throw new Error(`${url} is larger than the 1 GB limit for files reached by URL`);
-  const type = res.headers['content-type'];
-  return { md5: md5.digest('hex'), contentType: typeof type === 'string' ? type : null };
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
-  return code ? `${code} ${err.message}` : err.message;
 }

@@ -33,7 +33,7 @@ export const DEFAULTS = {
     retries: 3,
     /** First retry delay, ms; doubles each attempt. */
     backoffMs: 200,
-    /** One attempt's timeout, ms. */
+    /** One attempt's timeout, ms, plus a second per 10 MB of body. */
     timeoutMs: 10_000,
     /** Signs callbacks EVI-style when set (X-Hume-AI-Webhook-Signature/-Timestamp). */
     hmacKey: undefined as string | undefined,
@@ -44,6 +44,11 @@ export const DEFAULTS = {
   fetchTimeoutMs: 10_000,
   /** Seeds job timing and fault draws (predictions are seeded by content, not by this). */
   seed: 1,
+  /**
+   * Folder for every job's inputs and outputs (texts, uploads, downloads, predictions,
+   * artifacts); undefined = a fresh temp folder, removed on close (a given one is kept).
+   */
+  dataDir: undefined as string | undefined,
   faults: {
     /** Delay before every API request is handled, ms. */
     latencyMs: 0,
@@ -130,6 +135,7 @@ const OptionsSchema = z.strictObject({
   limits: Limits.default({}),
   faults: FaultsSchema.partial().default({}),
   seed: z.union([z.number(), z.string()]).default(DEFAULTS.seed),
+  dataDir: z.string().min(1).optional(),
   logger: Logger.optional(),
 });
 

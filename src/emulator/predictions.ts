@@ -1,18 +1,20 @@
 /**
- * Fake but well-formed predictions (hume-batch-api.md §4). Every number is drawn from a PRNG
- * seeded with the source's content key and the model name, so the same input always yields the
- * same predictions and they can be rebuilt on demand instead of being kept in memory.
+ * Fake but well-formed predictions (hume-batch-api.md §4), written as JSON text one prediction
+ * at a time. Every number is drawn from a PRNG seeded with the file's content key and the model
+ * name, so the same input always yields the same predictions, wherever it came from.
  */
 import type { ModelName } from '../hume/schemas.js';
+import { MAX_MEDIA_SECONDS, tooLongMessage } from './duration.js';
+import type { JsonOut } from './json-out.js';
 import type { MediaKind } from './media.js';
 import {
-  BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, FACE_DESCRIPTIONS, FACS, SENTIMENT, TOXICITY, TRANSCRIPT_WORDS,
+  BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, FACE_DESCRIPTIONS, FACS, SENTIMENT, TOXICITY,
 } from './names.js';
 import { createRandom, type Random } from './random.js';
-import { requestedModels, type EchoedRequest, type Granularity } from './request.js';
+import { requestedModels, type EchoedRequest } from './request.js';
+import { fakeTranscript, fileTranscript, headOf, writeText, type Interval, type Segments, type Transcript } from './transcript.js';
 
 export interface Score { name: string; score: number }
-export interface Interval { begin: number; end: number }
 interface Metadata { confidence: number; detected_language: string | null }
 export interface ModelOutput {
   metadata: Metadata | null;
@@ -30,7 +32,10 @@ export interface SourceResult {
   error?: string;
 }
 
-/** What is kept of a source once its content is known: enough to rebuild its predictions. */
+/**
+ * A source as resolved at job completion: enough to write its predictions. Texts and files are
+ * read only through `path`, as a stream (see prediction-writer.ts).
+ */
 export interface ResolvedSource {
   source: SourceJson;
   /** Whole-source failure, e.g. a download that failed. */
@@ -38,10 +43,26 @@ export interface ResolvedSource {
   /** Name reported as `predictions[].file`. */
   file: string;
   kind: MediaKind;
-  /** Seeds every score: a hash of the content (text, downloaded bytes, upload md5, or remote URL). */
+  /** Seeds every score: `md5:<hex>` of bytes, `text:<sha256 hex>` of a text, `url:<url>` for unfetched URLs. */
   contentKey: string;
-  /** The string of a raw-text source; language and ner predict over it. */
-  text?: string;
+  /** The bytes on disk (upload, downloaded URL, or the raw text as UTF-8) when the emulator has them. */
+  path?: string;
+  /** Size of `path`; for a URL stopped at the 1 GB limit, the bytes seen (> MAX_URL_BYTES) and no path. */
+  bytes?: number;
+  contentType?: string | null;
+}
+
+/** One file to predict for: a whole source, or one entry of an archive. */
+export interface MediaFile {
+  file: string;
+  kind: MediaKind;
+  contentKey: string;
+  /** Where a text file's content is read from. */
+  path?: string;
+  /** A URL download stopped at the 1 GB limit. */
+  overUrlLimit?: boolean;
+  /** Measured length of audio or video (WAV only, see duration.ts). */
+  durationSec?: number;
 }
 
 const APPLIES: Record<MediaKind, readonly ModelName[]> = {
@@ -55,38 +76,45 @@ const APPLIES: Record<MediaKind, readonly ModelName[]> = {
 /** Models that need a transcript when run on audio or video. */
 const NEEDS_TRANSCRIPT: readonly ModelName[] = ['prosody', 'language', 'ner'];
 
-export function predictSource(src: ResolvedSource, request: EchoedRequest): SourceResult {
-  if (src.error !== undefined) return { source: src.source, error: src.error };
+/**
+ * Writes the prediction for one file, `separator` first, if any model applies; returns the
+ * per-file errors (written by the caller, after all predictions of the source).
+ */
+export async function writeFilePrediction(
+  f: MediaFile,
+  request: EchoedRequest,
+  out: JsonOut,
+  separator: string,
+): Promise<{ predicted: boolean; errors: PerFileError[] }> {
   const errors: PerFileError[] = [];
-  const fail = (message: string): SourceResult => ({
-    source: src.source,
-    results: { predictions: [], errors: [...errors, { message, file: src.file }] },
-  });
+  const fail = (message: string) => ({ predicted: false, errors: [...errors, { message, file: f.file }] });
 
-  if (src.kind === 'archive') return fail('archives are not expanded by the emulator; upload or link the media files');
+  if (f.overUrlLimit) return fail(`${f.file} is larger than the 1 GB limit for files reached by URL`);
+  if (f.durationSec !== undefined && f.durationSec > MAX_MEDIA_SECONDS) return fail(tooLongMessage(f.file, f.durationSec));
+  if (f.kind === 'archive') return fail(`${f.file} is an archive inside an archive; nested archives are not expanded`);
   const wanted = requestedModels(request.models);
-  let models = wanted.filter((m) => APPLIES[src.kind].includes(m));
+  let models = wanted.filter((m) => APPLIES[f.kind].includes(m));
   const transcriptionOff = request.transcription === null;
-  const isMedia = src.kind === 'audio' || src.kind === 'video';
+  const isMedia = f.kind === 'audio' || f.kind === 'video';
   if (isMedia && transcriptionOff) models = models.filter((m) => m !== 'language' && m !== 'ner');
   if (models.length === 0) {
     return fail(
-      src.kind === 'unknown'
-        ? `unsupported media type: cannot tell what ${src.file} is from its name or content type`
-        : `no requested model applies to ${src.kind} input (requested: ${wanted.join(', ')})`,
+      f.kind === 'unknown'
+        ? `unsupported media type: cannot tell what ${f.file} is from its name or content type`
+        : `no requested model applies to ${f.kind} input (requested: ${wanted.join(', ')})`,
     );
   }
 
-  const transcript = src.text !== undefined ? textTranscript(src.text) : fakeTranscript(src.contentKey, isMedia);
+  const transcript = f.kind === 'text' && f.path !== undefined ? fileTranscript(f.path) : fakeTranscript(f.contentKey, isMedia);
   if (isMedia && !transcriptionOff) {
     const threshold = request.transcription?.confidence_threshold ?? 0.5;
     if (transcript.confidence < threshold) {
       errors.push({
         message: `transcript confidence (${transcript.confidence.toFixed(2)}) below threshold value (${threshold})`,
-        file: src.file,
+        file: f.file,
       });
       models = models.filter((m) => !NEEDS_TRANSCRIPT.includes(m));
-      if (models.length === 0) return { source: src.source, results: { predictions: [], errors } };
+      if (models.length === 0) return { predicted: false, errors };
     }
   }
 
@@ -98,93 +126,19 @@ export function predictSource(src: ResolvedSource, request: EchoedRequest): Sour
     metadata: isMedia && !transcriptionOff
       ? { confidence: transcript.confidence, detected_language: request.transcription?.language ?? 'en' }
       : null,
-    frames: src.kind === 'video' ? videoFrames(transcript.durationSec, request.models.face?.fps_pred ?? 3) : [{ frame: 0, time: 0 }],
+    frames: f.kind === 'video' ? videoFrames(transcript.durationSec, request.models.face?.fps_pred ?? 3) : [{ frame: 0, time: 0 }],
   };
-  const out: Partial<Record<ModelName, ModelOutput>> = {};
-  for (const model of models) out[model] = BUILDERS[model](createRandom(`${src.contentKey}|${model}`), ctx);
-  return {
-    source: src.source,
-    results: { predictions: [{ file: src.file, file_type: src.kind, models: out }], errors },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Transcripts: the text predictions run over (raw text as given, media gets a fake one)
-// ---------------------------------------------------------------------------------------------
-
-interface Segment { text: string; position: Interval; time?: Interval }
-interface Transcript {
-  words: Segment[];
-  sentences: Segment[];
-  whole: Segment;
-  confidence: number;
-  durationSec: number;
-}
-
-function textTranscript(text: string): Transcript {
-  const words = matches(text, /\S+/g);
-  const sentences = matches(text, /[^.!?\s][^.!?]*[.!?]*/g).map(trimSegment);
-  return { words, sentences, whole: { text, position: { begin: 0, end: text.length } }, confidence: 1, durationSec: 0 };
-}
-
-/** A few deterministic sentences with word timings, standing in for speech recognition. */
-function fakeTranscript(contentKey: string, timed: boolean): Transcript {
-  const rng = createRandom(`${contentKey}|transcript`);
-  const count = rng.int(6, 16);
-  const words: Segment[] = [];
-  const sentences: Segment[] = [];
-  let text = '';
-  let clock = rng.between(0.1, 0.8);
-  let sentenceStart = 0;
-  let sentenceTime = clock;
-  for (let i = 0; i < count; i++) {
-    const word = TRANSCRIPT_WORDS[rng.int(0, TRANSCRIPT_WORDS.length - 1)] ?? 'hello';
-    const last = i === count - 1 || rng.chance(0.2);
-    const token = last ? `${word}.` : word;
-    if (text) text += ' ';
-    const begin = text.length;
-    text += token;
-    const time = { begin: round(clock), end: round(clock + rng.between(0.2, 0.6)) };
-    clock = time.end + rng.between(0.05, 0.3);
-    words.push({ text: token, position: { begin, end: text.length }, ...(timed ? { time } : {}) });
-    if (last) {
-      const position = { begin: sentenceStart, end: text.length };
-      sentences.push({
-        text: text.slice(sentenceStart),
-        position,
-        ...(timed ? { time: { begin: round(sentenceTime), end: time.end } } : {}),
-      });
-      sentenceStart = text.length + 1;
-      sentenceTime = clock;
-    }
+  await out.write(`${separator}{"file":${JSON.stringify(f.file)},"file_type":${JSON.stringify(f.kind)},"models":{`);
+  for (const [i, model] of models.entries()) {
+    await out.write(`${i > 0 ? ',' : ''}${JSON.stringify(model)}:`);
+    await BUILDERS[model](createRandom(`${f.contentKey}|${model}`), ctx, out);
   }
-  const durationSec = round(clock + 0.2);
-  return {
-    words,
-    sentences,
-    whole: { text, position: { begin: 0, end: text.length }, ...(timed ? { time: { begin: 0, end: durationSec } } : {}) },
-    confidence: round(rng.between(0.6, 0.99)),
-    durationSec,
-  };
-}
-
-function matches(text: string, re: RegExp): Segment[] {
-  return [...text.matchAll(re)].map((m) => ({ text: m[0], position: { begin: m.index, end: m.index + m[0].length } }));
-}
-
-function trimSegment(s: Segment): Segment {
-  const trimmed = s.text.trimEnd();
-  return { text: trimmed, position: { begin: s.position.begin, end: s.position.begin + trimmed.length } };
-}
-
-function segments(t: Transcript, granularity: Granularity): Segment[] {
-  if (granularity === 'word') return t.words;
-  if (granularity === 'conversational_turn') return [t.whole];
-  return t.sentences.length > 0 ? t.sentences : [t.whole]; // sentence; utterance behaves like sentence
+  await out.write('}}');
+  return { predicted: true, errors };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-model builders
+// Per-model builders: each writes one model's `{metadata, grouped_predictions}`
 // ---------------------------------------------------------------------------------------------
 
 interface Context {
@@ -204,7 +158,8 @@ function videoFrames(durationSec: number, fpsPred: number): { frame: number; tim
   return Array.from({ length: count }, (_, i) => ({ frame: Math.round((i * 30) / fps), time: round(i / fps) }));
 }
 
-type Builder = (rng: Random, ctx: Context) => ModelOutput;
+/** Writes a model's output; draws from `rng` in a fixed order, so scores are reproducible. */
+type Builder = (rng: Random, ctx: Context, out: JsonOut) => Promise<void>;
 
 const scores = (rng: Random, names: readonly string[]): Score[] => names.map((name) => ({ name, score: rng.next() }));
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -236,10 +191,47 @@ function perFace(rng: Random, ctx: Context, item: (rng: Random, at: { frame: num
   return { metadata: null, grouped_predictions: [...groups].map(([id, predictions]) => ({ id, predictions })) };
 }
 
+/**
+ * A model whose predictions follow the transcript, written one by one (a raw text may have
+ * millions of words): the group is opened at the first prediction, so none means `[]`.
+ */
+async function writeStreamed<T>(
+  out: JsonOut,
+  metadata: Metadata | null,
+  id: string,
+  batches: AsyncIterable<readonly T[]>,
+  write: (item: T) => Promise<void>,
+): Promise<void> {
+  await out.write(`{"metadata":${JSON.stringify(metadata)},"grouped_predictions":[`);
+  let count = 0;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      await out.write(count++ === 0 ? `{"id":${JSON.stringify(id)},"predictions":[` : ',');
+      await write(item);
+    }
+  }
+  await out.write(count > 0 ? ']}]}' : ']}');
+}
+
+/** Entities: capitalised words (minus punctuation), a cheap and deterministic stand-in for NER. */
+async function* entities(words: Segments): AsyncGenerator<{ entity: string; position: Interval; time: Interval | null }[]> {
+  for await (const batch of words) {
+    yield batch.flatMap((w) => {
+      const head = headOf(w.text);
+      const m = /^[^\p{L}]*(\p{Lu}[\p{L}'-]*)/u.exec(head);
+      if (!m?.[1] || m[1] === 'I') return [];
+      const begin = w.position.begin + head.indexOf(m[1]);
+      return [{ entity: m[1], position: { begin, end: begin + m[1].length }, time: w.time ?? null }];
+    });
+  }
+}
+
+const speakerId = (on: boolean | undefined): string => (on ? 'speaker_0' : 'unknown');
+
 const BUILDERS: Record<ModelName, Builder> = {
-  face: (rng, ctx) => {
+  face: (rng, ctx, out) => {
     const cfg = ctx.request.models.face;
-    return perFace(rng, ctx, (r, at, f) => {
+    return out.value(perFace(rng, ctx, (r, at, f) => {
       const size = r.between(cfg?.min_face_size ?? 60, 600);
       return {
         frame: at.frame,
@@ -250,41 +242,46 @@ const BUILDERS: Record<ModelName, Builder> = {
         facs: cfg?.facs ? scores(r, FACS) : null,
         descriptions: cfg?.descriptions ? scores(r, FACE_DESCRIPTIONS) : null,
       };
-    });
+    }));
   },
-  facemesh: (rng, ctx) => perFace(rng, ctx, (r) => ({ emotions: scores(r, EXPRESSIONS_48) })),
-  burst: (rng, ctx) => {
+  facemesh: (rng, ctx, out) => out.value(perFace(rng, ctx, (r) => ({ emotions: scores(r, EXPRESSIONS_48) }))),
+  burst: (rng, ctx, out) => {
     const bursts = Array.from({ length: rng.int(1, 2) }, () => {
       const begin = round(rng.between(0, Math.max(0.5, ctx.transcript.durationSec - 1)));
       return { time: { begin, end: round(begin + rng.between(0.3, 1)) }, emotions: scores(rng, EXPRESSIONS_48), descriptions: scores(rng, BURST_DESCRIPTIONS) };
     });
-    return single(null, 'unknown', bursts);
+    return out.value(single(null, 'unknown', bursts));
   },
-  prosody: (rng, ctx) => {
+  // Prosody runs on audio and video only, whose (fake) transcript is a few short sentences held as strings.
+  prosody: async (rng, ctx, out) => {
     const cfg = ctx.request.models.prosody;
     const speaker = cfg?.identify_speakers || ctx.request.transcription?.identify_speakers;
     const window = cfg?.window;
     const duration = ctx.transcript.durationSec;
-    const units: { text?: string; time: Interval }[] = window
-      ? Array.from({ length: Math.max(1, Math.floor((duration - window.length) / window.step) + 1) }, (_, i) => ({
-          time: { begin: round(i * window.step), end: round(Math.min(duration, i * window.step + window.length)) },
-        }))
-      : ctx.transcriptionOff
-        ? [{ time: { begin: 0, end: duration } }]
-        : segments(ctx.transcript, cfg?.granularity ?? 'utterance').map((s) => ({ text: s.text, time: s.time ?? { begin: 0, end: duration } }));
-    return single(ctx.metadata, speaker ? 'speaker_0' : 'unknown', units.map((u) => ({
+    const units: { text?: string; time: Interval }[] = [];
+    if (window) {
+      const count = Math.max(1, Math.floor((duration - window.length) / window.step) + 1);
+      for (let i = 0; i < count; i++) {
+        units.push({ time: { begin: round(i * window.step), end: round(Math.min(duration, i * window.step + window.length)) } });
+      }
+    } else if (ctx.transcriptionOff) units.push({ time: { begin: 0, end: duration } });
+    else {
+      for await (const batch of ctx.transcript.segments(cfg?.granularity ?? 'utterance')) {
+        for (const s of batch) units.push({ text: headOf(s.text), time: s.time ?? { begin: 0, end: duration } });
+      }
+    }
+    await out.value(single(ctx.metadata, speakerId(speaker), units.map((u) => ({
       ...u,
       confidence: ctx.transcriptionOff || window ? null : rng.between(0.7, 1),
       speaker_confidence: speaker ? rng.between(0.6, 1) : null,
       emotions: scores(rng, EXPRESSIONS_48),
-    })));
+    }))));
   },
-  language: (rng, ctx) => {
+  language: (rng, ctx, out) => {
     const cfg = ctx.request.models.language;
     const speaker = cfg?.identify_speakers || ctx.request.transcription?.identify_speakers;
-    return single(ctx.metadata, speaker ? 'speaker_0' : 'unknown',
-      segments(ctx.transcript, cfg?.granularity ?? 'word').map((s) => ({
-        text: s.text,
+    return writeStreamed(out, ctx.metadata, speakerId(speaker), ctx.transcript.segments(cfg?.granularity ?? 'word'), async (s) => {
+      const rest = JSON.stringify({
         position: s.position,
         time: s.time ?? null,
         confidence: ctx.isMedia ? rng.between(0.7, 1) : null,
@@ -292,32 +289,23 @@ const BUILDERS: Record<ModelName, Builder> = {
         emotions: scores(rng, EXPRESSIONS_53),
         sentiment: cfg?.sentiment ? distribution(rng, SENTIMENT) : null,
         toxicity: cfg?.toxicity ? TOXICITY.map((name) => ({ name, score: rng.next() * 0.1 })) : null,
-      })));
-  },
-  ner: (rng, ctx) => {
-    const speaker = ctx.request.models.ner?.identify_speakers || ctx.request.transcription?.identify_speakers;
-    // Entities: capitalised words (minus punctuation), a cheap and deterministic stand-in for NER.
-    const entities = ctx.transcript.words.flatMap((w) => {
-      const m = /^[^\p{L}]*(\p{Lu}[\p{L}'-]*)/u.exec(w.text);
-      if (!m?.[1] || m[1] === 'I') return [];
-      const begin = w.position.begin + w.text.indexOf(m[1]);
-      return [{ entity: m[1], position: { begin, end: begin + m[1].length }, time: w.time ?? null }];
+      });
+      await out.write('{"text":');
+      await writeText(out, s.text);
+      await out.write(`,${rest.slice(1)}`);
     });
-    return {
-      metadata: ctx.metadata,
-      grouped_predictions: entities.length === 0 ? [] : [{
-        id: speaker ? 'speaker_0' : 'unknown',
-        predictions: entities.map((e) => ({
-          ...e,
-          entity_confidence: rng.between(0.5, 1),
-          support: round(rng.between(1, 50)),
-          uri: `https://www.wikidata.org/wiki/Special:Search?search=${encodeURIComponent(e.entity)}`,
-          link_word: e.entity,
-          confidence: ctx.isMedia ? rng.between(0.7, 1) : null,
-          speaker_confidence: speaker ? rng.between(0.6, 1) : null,
-          emotions: scores(rng, EXPRESSIONS_53),
-        })),
-      }],
-    };
+  },
+  ner: (rng, ctx, out) => {
+    const speaker = ctx.request.models.ner?.identify_speakers || ctx.request.transcription?.identify_speakers;
+    return writeStreamed(out, ctx.metadata, speakerId(speaker), entities(ctx.transcript.words()), (e) => out.value({
+      ...e,
+      entity_confidence: rng.between(0.5, 1),
+      support: round(rng.between(1, 50)),
+      uri: `https://www.wikidata.org/wiki/Special:Search?search=${encodeURIComponent(e.entity)}`,
+      link_word: e.entity,
+      confidence: ctx.isMedia ? rng.between(0.7, 1) : null,
+      speaker_confidence: speaker ? rng.between(0.6, 1) : null,
+      emotions: scores(rng, EXPRESSIONS_53),
+    }));
   },
 };

@@ -17,6 +17,23 @@ export interface UploadedFile {
   md5sum: string;
 }
 
+/** A raw text of the request, kept on disk as UTF-8 (texts may be 255 MB; Hume echoes them). */
+export interface TextInput {
+  path: string;
+  bytes: number;
+  /** Hex SHA-256 of the UTF-8 bytes. */
+  sha256: string;
+  /** The text itself when short (see json-intake.ts): echoes of small jobs need no file reads. */
+  short?: string;
+}
+
+/** An upload as stored: what the request echoes, plus where its bytes are. */
+export interface StoredUpload {
+  echo: UploadedFile;
+  path: string;
+  bytes: number;
+}
+
 type Toggle = Record<string, unknown> | null;
 export interface EchoedModels {
   face: { fps_pred: number; prob_threshold: number; identify_faces: boolean; min_face_size: number;
@@ -41,7 +58,8 @@ export interface EchoedRequest {
   /** Absent when the request had none (automatic), `null` when transcription was turned off. */
   transcription?: EchoedTranscription | null;
   urls: string[];
-  text: string[];
+  /** Echoed as the texts' contents (streamed from disk, see job-json.ts). */
+  text: TextInput[];
   callback_url: string | null;
   notify: boolean;
   files: UploadedFile[];
@@ -57,28 +75,22 @@ export function parseBaseRequest(body: unknown): InferenceBaseRequest {
   return parsed.data;
 }
 
-/** Checks the limits that do not depend on uploads, and builds the echo. */
+/**
+ * Checks the limits left once the body is read (text count and sizes are enforced while the
+ * texts stream to disk, upload count and sizes while files do), and builds the echo.
+ */
 export function echoRequest(
   req: InferenceBaseRequest,
+  text: TextInput[],
   files: UploadedFile[],
   limits: ResolvedOptions['limits'],
 ): EchoedRequest {
   const urls = req.urls ?? [];
-  const text = req.text ?? [];
   if (urls.length > limits.maxUrlsPerJob) {
     throw new ValidationError(`too many urls: ${urls.length} (limit maxUrlsPerJob = ${limits.maxUrlsPerJob} per job)`);
   }
-  if (text.length > limits.maxTextsPerJob) {
-    throw new ValidationError(`too many text strings: ${text.length} (limit maxTextsPerJob = ${limits.maxTextsPerJob} per job)`);
-  }
   urls.forEach((url, i) => {
     if (!isHttpUrl(url)) throw new ValidationError(`urls[${i}] is not an http(s) URL: ${JSON.stringify(url)}`);
-  });
-  text.forEach((t, i) => {
-    const bytes = Buffer.byteLength(t, 'utf8');
-    if (bytes > limits.maxTextBytes) {
-      throw new ValidationError(`text[${i}] is ${bytes} bytes (limit maxTextBytes = ${limits.maxTextBytes} bytes, 255 MB)`);
-    }
   });
   if (urls.length + text.length + files.length === 0) {
     throw new ValidationError('no source: give at least one of urls, text or an uploaded file');

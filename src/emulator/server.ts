@@ -3,17 +3,21 @@
  * Every API request goes through, in order: latency, injected faults, the key check, the rate
  * limit. Errors are answered as JSON `{message}` (401 in Hume's Apigee `fault` shape).
  */
+import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../hume/schemas.js';
-import { artifactsZip } from './artifacts.js';
 import type { FaultDecision, FaultInjector } from './faults.js';
-import { jobJson, type Job, type JobStore } from './jobs.js';
-import { readMultipart } from './multipart.js';
+import type { JobFiles } from './job-files.js';
+import { jobJsonStream, jobListJsonStream } from './job-json.js';
+import type { Job, JobStore, ServedFile } from './jobs.js';
+import { readJsonStream } from './json-intake.js';
+import { readMultipart, type MultipartJob } from './multipart.js';
 import type { FaultRoute, ResolvedOptions } from './options.js';
 import { TokenBucket } from './ratelimit.js';
 import { echoRequest, parseBaseRequest, ValidationError } from './request.js';
+import { serveFile } from './serve-file.js';
 import type { EmulatorStats } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -27,6 +31,7 @@ declare module 'fastify' {
 export interface ServerDeps {
   options: ResolvedOptions;
   jobs: JobStore;
+  files: JobFiles;
   faults: FaultInjector;
   stats: EmulatorStats;
   timers: Timers;
@@ -44,18 +49,14 @@ const ListQuery = z.object({
 });
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const { options, jobs, faults, stats, timers } = deps;
+  const { options, jobs, files, faults, stats, timers } = deps;
   const { limits } = options;
-  const app = Fastify({
-    logger: false,
-    // A JSON body may carry up to 100 texts; one text alone may be 255 MB.
-    bodyLimit: 2 * limits.maxTextBytes,
-    forceCloseConnections: true,
-  });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const bucket = options.rateLimit === null ? undefined : new TokenBucket(options.rateLimit);
 
   void app.register(multipart, {
     throwFileSizeLimit: false, // truncated uploads are reported by readMultipart, naming the file
+    // A `json` text field is buffered by busboy, so it may hold texts; as a file part it streams.
     limits: { fileSize: limits.maxLocalFileBytes, files: limits.maxFilesPerJob + 2, fieldSize: 2 * limits.maxTextBytes },
   });
 
@@ -96,14 +97,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return reply.code(429).header('retry-after', String(seconds)).send({ message });
   };
 
-  /** Runs a handler, then swaps its answer for a queued `afterHandling` fault, if any. */
+  /** Runs a handler, then swaps its answer (body and headers) for a queued `afterHandling` fault, if any. */
   const api = <T>(route: FaultRoute, handler: (req: FastifyRequest, reply: FastifyReply) => Promise<T>) => ({
     config: { route },
     handler: async (req: FastifyRequest, reply: FastifyReply): Promise<T | FastifyReply> => {
       const result = await handler(req, reply);
       const fault = faults.after(route);
       if (!fault) return result;
-      (result as { destroy?: () => void } | undefined)?.destroy?.();
+      if (result instanceof Readable) result.destroy();
+      for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
       return injectFault(fault, req, reply);
     },
   });
@@ -115,21 +117,33 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   };
 
   /** Predictions and artifacts exist only for COMPLETED jobs. */
-  const completedJob = (req: FastifyRequest): Job => {
+  const completedJob = (req: FastifyRequest): Job & { predictions: ServedFile } => {
     const job = findJob(req);
     if (job.status === 'QUEUED') throw new ValidationError('Job is still queued');
     if (job.status === 'IN_PROGRESS') throw new ValidationError('Job is still in progress');
     if (job.status === 'FAILED') throw new ValidationError(`Job failed: ${job.message}`);
-    return job;
+    if (!job.predictions) throw new Error(`job ${job.id} is COMPLETED without predictions`);
+    return job as Job & { predictions: ServedFile };
   };
 
-  app.get('/v0/batch/jobs', api('list', async (req) => {
+  /** Strong, and stable for the job's life: a job's files never change once written. */
+  const etag = (job: Job, name: string, file: ServedFile): string => `"${job.id}-${name}-${file.bytes}"`;
+
+  /** Reads the body into the job's folder: texts and uploads to files, the rest parsed. */
+  const intake = async (req: FastifyRequest, dir: string): Promise<MultipartJob> => {
+    if (req.isMultipart()) return readMultipart(req, dir, limits);
+    if (req.body instanceof Readable) return { ...(await readJsonStream(req.body, 'the body', dir, limits)), uploads: [] };
+    return { value: req.body, texts: [], uploads: [] };
+  };
+
+  app.get('/v0/batch/jobs', api('list', async (req, reply) => {
     const parsed = ListQuery.safeParse(req.query);
     if (!parsed.success) {
       throw new ValidationError(`invalid query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     const q = parsed.data;
-    return jobs
+    void reply.type('application/json');
+    return jobListJsonStream(jobs
       .list({
         ...(q.status === undefined ? {} : { statuses: [q.status].flat() }),
         ...(q.when === undefined && q.timestamp_ms === undefined
@@ -138,34 +152,52 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         sortBy: q.sort_by,
         direction: q.direction,
         limit: q.limit,
-      })
-      .map(jobJson);
+      }));
   }));
 
-  app.post('/v0/batch/jobs', api('submit', async (req, reply) => {
-    if (jobs.queuedCount >= options.maxQueuedJobs) {
-      const seconds = Math.max(1, Math.ceil(options.timing.queuedMs[1] / 1000));
-      return throttle(reply, seconds, `too many queued jobs: ${jobs.queuedCount} queued (limit maxQueuedJobs = ${options.maxQueuedJobs})`);
-    }
-    const { json, files } = req.isMultipart() ? await readMultipart(req, limits) : { json: req.body, files: [] };
-    const job = jobs.create(echoRequest(parseBaseRequest(json), files, limits));
-    return { job_id: job.id };
+  // Its own scope, so only this route takes a JSON body as a raw stream (the intake parses it).
+  void app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', (_req, payload, done) => done(null, payload));
+    scope.post('/v0/batch/jobs', api('submit', async (req, reply) => {
+      if (jobs.queuedCount >= options.maxQueuedJobs) {
+        const seconds = Math.max(1, Math.ceil(options.timing.queuedMs[1] / 1000));
+        return throttle(reply, seconds, `too many queued jobs: ${jobs.queuedCount} queued (limit maxQueuedJobs = ${options.maxQueuedJobs})`);
+      }
+      const folder = await files.newJob();
+      try {
+        const { value, texts, uploads } = await intake(req, folder.dir);
+        const request = echoRequest(parseBaseRequest(value), texts, uploads.map((u) => u.echo), limits);
+        return { job_id: jobs.create({ ...folder, request, uploads }).id };
+      } catch (err) {
+        await files.removeJob(folder.id);
+        throw err;
+      }
+    }));
+  });
+
+  app.get('/v0/batch/jobs/:id', api('details', async (req, reply) => {
+    const job = findJob(req);
+    void reply.type('application/json');
+    return jobJsonStream(job);
   }));
 
-  app.get('/v0/batch/jobs/:id', api('details', async (req) => jobJson(findJob(req))));
-
-  app.get('/v0/batch/jobs/:id/predictions', api('predictions', async (req) => jobs.predictions(completedJob(req))));
+  app.get('/v0/batch/jobs/:id/predictions', api('predictions', async (req, reply) => {
+    const job = completedJob(req);
+    return serveFile(req, reply, job.predictions, { etag: etag(job, 'predictions', job.predictions), contentType: 'application/json', stats });
+  }));
 
   app.get('/v0/batch/jobs/:id/artifacts', api('artifacts', async (req, reply) => {
     const job = completedJob(req);
-    void reply.type('application/octet-stream');
-    return artifactsZip(job.id, jobs.predictions(job));
+    const zip = await jobs.artifacts(job);
+    return serveFile(req, reply, zip, { etag: etag(job, 'artifacts', zip), contentType: 'application/octet-stream', stats });
   }));
 
   // Admin routes: change faults and read stats from another process (same key).
   app.get('/_emulator/faults', async () => faults.faults);
   app.put('/_emulator/faults', async (req) => faults.set(req.body ?? {}));
-  app.get('/_emulator/stats', async () => stats);
+  // `rssBytes` lets a test in another process watch this one's memory.
+  app.get('/_emulator/stats', async () => ({ ...stats, rssBytes: process.memoryUsage().rss }));
   app.post('/_emulator/fail-next', async (req) => {
     faults.failNext(req.body);
     return { ok: true };

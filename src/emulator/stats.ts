@@ -19,6 +19,10 @@ export interface EmulatorStats {
   callbacksFailed: number;
   /** Callbacks never sent because of `callbackDropRate`. */
   callbacksDropped: number;
+  /** Predictions and artifacts requests answered 206 (a `Range` honoured). */
+  rangeRequests: number;
+  /** Body bytes of predictions and artifacts sent, ranges included. */
+  bytesServed: number;
 }
 
 export const createStats = (): EmulatorStats => ({
@@ -32,4 +36,6 @@ export const createStats = (): EmulatorStats => ({
   callbacksSent: 0,
   callbacksFailed: 0,
   callbacksDropped: 0,
+  rangeRequests: 0,
+  bytesServed: 0,
 });

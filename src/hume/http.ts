@@ -1,13 +1,21 @@
 /**
- * One HTTP exchange with Hume under one deadline: send, check the status, let the caller consume
- * the body, and turn every failure into a classified HumeError. The deadline covers the body too,
- * so a stalled download times out like a stalled connect.
+ * One HTTP exchange with Hume: send, check the status, let the caller consume the body, and turn
+ * every failure into a classified HumeError.
+ *
+ * Two kinds of clock. A small JSON call has one total deadline (`timeoutMs`), body included, so a
+ * stalled answer times out like a stalled connect. A transfer (an upload with files or big texts,
+ * a download) has none: 100 MB on a few MB/s takes minutes, and a cut-and-restart loop would never
+ * finish. It fails instead when no byte moves for `idleTimeoutMs`, or when it runs past a
+ * deadline scaled by its size where the size is known (`timeoutMs + bytes / minBytesPerSecond`).
  *
  * No retries here, on purpose: Temporal activities retry with their own policy, and retrying in
  * two layers would multiply attempts and hide failures from history.
  */
-import { request, type Dispatcher, type FormData } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { CallTimer } from './call-timer.js';
 import {
   HumeError,
   HumeHttpError,
@@ -16,15 +24,26 @@ import {
   HumeTimeoutError,
   findNetworkError,
 } from './errors.js';
+import { parseJsonStream, JsonStreamError, type StreamJsonOptions } from './json-stream.js';
 import { DEFAULT_429_PAUSE_MS, type RequestRateLimiter } from './rate-limit.js';
+import type { RequestBody } from './request-body.js';
 import { parseRetryAfterMs } from './retryAfter.js';
 import { ErrorBody } from './schemas.js';
+import type { TransferSlots } from './transfer-slots.js';
 
 export interface CallOptions {
   /** Aborts the call (e.g. activity cancellation); the signal's reason is thrown as is. */
   signal?: AbortSignal;
-  /** Overrides the client's per-call timeout for this call, in ms. */
+  /**
+   * Overrides the client's `timeoutMs` for this call, in ms: the whole call for a small JSON call,
+   * the wait for the answer's headers plus the base of the size-scaled deadline for a transfer.
+   */
   timeoutMs?: number;
+  /**
+   * Uploads and downloads only: called as bytes move with the count so far (for a resumed
+   * download, of the whole file, kept prefix included). For activity heartbeats.
+   */
+  onProgress?: (bytesSoFar: number) => void;
 }
 
 export interface HttpRequest {
@@ -32,24 +51,41 @@ export interface HttpRequest {
   path: string;
   query?: URLSearchParams;
   headers?: Record<string, string>;
-  body?: string | FormData;
+  body?: RequestBody;
+  /**
+   * A transfer: idle timeout and size-scaled deadline instead of one total deadline. `slot`: it
+   * also waits for one of the process's transfer slots (uploads with files, downloads).
+   */
+  transfer?: { slot: boolean };
 }
 
 export type ResponseBody = Dispatcher.ResponseData['body'];
+export interface ResponseHead {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+}
 
 export interface HttpSettings {
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;
+  /** A transfer fails when no byte has moved for this long, ms. */
+  idleTimeoutMs: number;
+  /** The slowest rate a transfer of known size may average before its deadline, bytes/s. */
+  minBytesPerSecond: number;
   dispatcher?: Dispatcher;
   /** Every request takes a slot first; a 429 pauses it. None: requests go at once. */
   limiter?: RequestRateLimiter;
+  /** Transfers with `slot` take one first. None: unbounded. */
+  transfers?: TransferSlots;
 }
 
 /** Bytes of an error body we read: enough for any JSON message, bounded for HTML error pages. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Characters of a non-JSON error body quoted in a message. */
 const MAX_ERROR_DETAIL_CHARS = 200;
+/** undici's own idle timers, which we set for transfers. */
+const IDLE_ERROR_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export class HumeHttp {
   readonly #settings: HttpSettings;
@@ -66,27 +102,60 @@ export class HumeHttp {
     call: string,
     options: CallOptions | undefined,
     req: HttpRequest,
-    consume: (body: ResponseBody) => Promise<T>,
+    consume: (body: ResponseBody, head: ResponseHead) => Promise<T>,
   ): Promise<T> {
-    const { limiter } = this.#settings;
-    // Before the deadline starts: waiting for a slot is not the call being slow. The caller's
-    // signal still ends the wait, with its reason.
-    await limiter?.acquire(options?.signal);
+    const { limiter, transfers } = this.#settings;
+    // Before any clock starts: waiting for a slot is not the call being slow. The caller's signal
+    // still ends the wait, with its reason.
+    const release = req.transfer?.slot ? await transfers?.acquire(options?.signal) : undefined;
+    try {
+      await limiter?.acquire(options?.signal);
+      return await this.#send(call, options, req, consume);
+    } finally {
+      release?.();
+    }
+  }
+
+  async #send<T>(
+    call: string,
+    options: CallOptions | undefined,
+    req: HttpRequest,
+    consume: (body: ResponseBody, head: ResponseHead) => Promise<T>,
+  ): Promise<T> {
+    const { idleTimeoutMs, minBytesPerSecond } = this.#settings;
     const timeoutMs = options?.timeoutMs ?? this.#settings.timeoutMs;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = options?.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    const transfer = req.transfer !== undefined;
+    const idleReason = `timed out: no byte moved for ${idleTimeoutMs / 1000} s (idle timeout)`;
+    const timer = new CallTimer();
+    /** A transfer of `bytes` may take `timeoutMs` plus its time at the slowest acceptable rate. */
+    const scaledDeadline = (bytes: number) => {
+      const ms = timeoutMs + Math.ceil((bytes / minBytesPerSecond) * 1000);
+      timer.deadline(ms, `timed out: ${bytes} bytes not moved within the deadline of ${Math.round(ms / 1000)} s`);
+    };
+    if (transfer && req.body) scaledDeadline(req.body.length);
+    else timer.deadline(timeoutMs, `timed out after ${timeoutMs} ms`);
+    const signal = options?.signal ? AbortSignal.any([timer.signal, options.signal]) : timer.signal;
     try {
       const res = await request(this.#url(req), {
         method: req.method,
-        headers: { 'x-hume-api-key': this.#settings.apiKey, accept: 'application/json', ...req.headers },
-        body: req.body,
+        headers: {
+          'x-hume-api-key': this.#settings.apiKey,
+          accept: 'application/json',
+          ...(req.body && { 'content-type': req.body.contentType, 'content-length': String(req.body.length) }),
+          ...req.headers,
+        },
+        // undici sends any AsyncIterable (documented), though its types list only Readable.
+        body: req.body && (this.#measured(req.body, timer, transfer ? idleReason : undefined, options?.onProgress) as unknown as Readable),
         signal,
+        // undici's idle timers: waiting for the answer once the upload is written, and between
+        // chunks of the answer's body. A small call's total deadline is shorter than its defaults.
+        ...(transfer && { headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs }),
         ...(this.#settings.dispatcher && { dispatcher: this.#settings.dispatcher }),
       });
       if (res.statusCode < 200 || res.statusCode > 299) {
         const retryAfterMs = parseRetryAfterMs(res.headers);
         // Throttled: hold back every call to this server, not only this one (its retry waits too).
-        if (res.statusCode === 429) limiter?.pause(retryAfterMs ?? DEFAULT_429_PAUSE_MS);
+        if (res.statusCode === 429) this.#settings.limiter?.pause(retryAfterMs ?? DEFAULT_429_PAUSE_MS);
         throw new HumeHttpError({
           call,
           status: res.statusCode,
@@ -94,18 +163,47 @@ export class HumeHttp {
           retryAfterMs,
         });
       }
-      return await consume(res.body);
+      if (transfer) {
+        const length = contentLength(res.headers);
+        if (length === undefined) timer.deadline(undefined, '');
+        else scaledDeadline(length);
+      }
+      return await consume(res.body, res);
     } catch (e) {
       if (e instanceof HumeError) throw e;
       // Cancellation is the caller's decision, not a Hume failure: hand its reason back untouched.
       if (options?.signal?.aborted) throw options.signal.reason;
-      if (deadline.aborted) throw new HumeTimeoutError({ call, reason: `timed out after ${timeoutMs} ms`, error: e });
+      if (timer.expired) throw new HumeTimeoutError({ call, reason: timer.expired, error: e });
       const network = findNetworkError(e);
+      if (transfer && network && IDLE_ERROR_CODES.has(network.code)) throw new HumeTimeoutError({ call, reason: idleReason, error: e });
       if (network) {
         const what = network.message.includes(network.code) ? network.message : `${network.code}: ${network.message}`;
         throw new HumeNetworkError({ call, reason: `network error: ${this.#redact(what)}`, error: e });
       }
       throw e;
+    } finally {
+      timer.clear();
+    }
+  }
+
+  /**
+   * The body's bytes as undici takes them: it asks for the next chunk once the last is written to
+   * the socket, so the count is what has left, and a link that stops taking bytes stops the count.
+   */
+  async *#measured(body: RequestBody, timer: CallTimer, idleReason: string | undefined, onProgress?: (bytes: number) => void) {
+    let sent = 0;
+    const touch = () => idleReason && timer.touch(this.#settings.idleTimeoutMs, idleReason);
+    touch();
+    try {
+      for await (const chunk of body.open()) {
+        yield chunk;
+        sent += chunk.length;
+        touch();
+        onProgress?.(sent);
+      }
+    } finally {
+      // From here undici's headersTimeout watches the wait for the answer.
+      timer.stopIdle();
     }
   }
 
@@ -120,6 +218,12 @@ export class HumeHttp {
   }
 }
 
+/** `Content-Length` as a number, if the server sent a valid one. */
+export function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
 /** Parses a JSON body with `schema`; anything else is a non-retryable invalid response. */
 export async function readJson<S extends z.ZodType>(call: string, body: ResponseBody, schema: S): Promise<z.output<S>> {
   const text = await body.text();
@@ -130,6 +234,30 @@ export async function readJson<S extends z.ZodType>(call: string, body: Response
     // Not quoted: a 2xx body may echo the caller's private texts.
     throw new HumeInvalidResponseError({ call, reason: `invalid response: body is not JSON (${text.length} chars)` });
   }
+  return validate(call, json, schema);
+}
+
+/**
+ * `readJson` for bodies that may be huge only because of values we never read (see
+ * `json-stream.ts`): those are dropped or replaced as they stream past, never held.
+ */
+export async function readJsonSkipping<S extends z.ZodType>(
+  call: string,
+  body: ResponseBody,
+  schema: S,
+  skipping: StreamJsonOptions,
+): Promise<z.output<S>> {
+  let json: unknown;
+  try {
+    json = await parseJsonStream(body, skipping);
+  } catch (e) {
+    if (e instanceof JsonStreamError) throw new HumeInvalidResponseError({ call, reason: `invalid response: ${e.message}` });
+    throw e;
+  }
+  return validate(call, json, schema);
+}
+
+function validate<S extends z.ZodType>(call: string, json: unknown, schema: S): z.output<S> {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -3,15 +3,17 @@
  * sends it), then one `file` part per file carrying its filename, which Hume reports back as
  * `source.filename` and `predictions[].file`.
  *
- * Files are disk-backed Blobs (`fs.openAsBlob`): undici streams them while sending, so a 100 MB
- * upload never sits in memory. Opening them up front also fails fast, naming a missing path.
+ * Encoded here rather than by undici's FormData so that the body has a known length and its bytes
+ * can be counted as they leave (the upload's idle timer and progress): a `RequestBody` of the
+ * part headers as Buffers and each file read from disk while sending, so a 100 MB upload never
+ * sits in memory. Every file is checked up front, so a missing path fails before anything is sent.
  */
-import { openAsBlob } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { FormData } from 'undici';
 import { HumeInvalidRequestError } from './errors.js';
 import { HUME_LIMITS } from './limits.js';
+import { RequestBody, type BodyPart } from './request-body.js';
 
 export interface LocalFileInput {
   path: string;
@@ -29,7 +31,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.txt': 'text/plain', '.zip': 'application/zip', '.gz': 'application/gzip',
 };
 
-export async function buildMultipartBody(call: string, files: LocalFileInput[], json: string | undefined): Promise<FormData> {
+export async function buildMultipartBody(call: string, files: LocalFileInput[], json: string | undefined): Promise<RequestBody> {
   if (files.length === 0) throw new HumeInvalidRequestError({ call, reason: 'at least one local file is required' });
   if (files.length > HUME_LIMITS.maxFilesPerJob) {
     throw new HumeInvalidRequestError({
@@ -37,8 +39,11 @@ export async function buildMultipartBody(call: string, files: LocalFileInput[], 
       reason: `${files.length} local files exceed Hume's limit of ${HUME_LIMITS.maxFilesPerJob} per job`,
     });
   }
-  const form = new FormData();
-  if (json !== undefined) form.append('json', json);
+  const boundary = `----temporal-hume-${randomUUID()}`;
+  const parts: BodyPart[] = [];
+  const header = (disposition: string, type?: string) =>
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n`);
+  if (json !== undefined) parts.push(header('name="json"'), Buffer.from(json), CRLF);
   for (const file of files) {
     const type = file.contentType ?? CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
     const size = await readableFileSize(call, file.path);
@@ -48,15 +53,19 @@ export async function buildMultipartBody(call: string, files: LocalFileInput[], 
         reason: `local file ${file.path} has ${size} bytes, over Hume's limit of ${HUME_LIMITS.maxLocalFileBytes}`,
       });
     }
-    form.append('file', await openAsBlob(file.path, { type }), file.filename ?? basename(file.path));
+    const filename = escapeQuoted(file.filename ?? basename(file.path));
+    parts.push(header(`name="file"; filename="${filename}"`, type), { path: file.path, bytes: size }, CRLF);
   }
-  return form;
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return new RequestBody(`multipart/form-data; boundary=${boundary}`, parts);
 }
 
-/**
- * Size of a regular file we can read. Checked with open + fstat because `openAsBlob` reports a
- * missing file only as ERR_INVALID_ARG_VALUE and happily opens a directory.
- */
+const CRLF = Buffer.from('\r\n');
+
+/** A quoted header parameter escaped as browsers and undici's FormData do (WHATWG HTML). */
+const escapeQuoted = (name: string) => name.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+
+/** Size of a regular file we can read (a directory opens too, so it is checked with fstat). */
 async function readableFileSize(call: string, path: string): Promise<number> {
   const fail = (why: string, error?: unknown) =>
     new HumeInvalidRequestError({ call, reason: `cannot read local file ${path}: ${why}`, error });

@@ -110,26 +110,44 @@ interface ScoreColumns<P> {
   family: ScoreFamily<P>;
   /** Column offset of the family's first score in the row. */
   offset: number;
+  names: readonly string[];
   indexOf: Map<string, number>;
 }
+
+/**
+ * The score columns a model's header has: for each family present, its names in column order.
+ * JSON, so a job's shard can say which header its rows were laid out under.
+ */
+export type TableSpec = Record<string, readonly string[]>;
 
 /** The header of one model's CSV, fixed by its first prediction and the run's meta columns, and the rows under it. */
 export class ModelTable<M extends ModelName> {
   readonly header: string[];
+  readonly spec: TableSpec;
   readonly #layout: ModelLayout<PredictionOf<M>>;
   readonly #scores: ScoreColumns<PredictionOf<M>>[] = [];
   readonly #otherScores: number;
   readonly #metaColumns: readonly string[];
 
-  constructor(model: M, first: PredictionOf<M>, metaColumns: readonly string[] = []) {
+  /** The score families (and names) a model's header takes from its first prediction. */
+  static specOf<M extends ModelName>(model: M, first: PredictionOf<M>): TableSpec {
+    const spec: TableSpec = {};
+    for (const family of (LAYOUTS[model] as ModelLayout<PredictionOf<M>>).scores) {
+      const present = family.get(first);
+      if (present) spec[family.field] = family.names ?? present.map((s) => s.name);
+    }
+    return spec;
+  }
+
+  constructor(model: M, spec: TableSpec, metaColumns: readonly string[] = []) {
     this.#layout = LAYOUTS[model] as ModelLayout<PredictionOf<M>>;
     this.#metaColumns = metaColumns;
+    this.spec = spec;
     this.header = [...KEY_COLUMNS, ...this.#layout.position.map(([column]) => column)];
     for (const family of this.#layout.scores) {
-      const present = family.get(first);
-      if (!present) continue;
-      const names = family.names ?? present.map((s) => s.name);
-      this.#scores.push({ family, offset: this.header.length, indexOf: new Map(names.map((name, i) => [name, i])) });
+      const names = spec[family.field];
+      if (!names) continue;
+      this.#scores.push({ family, offset: this.header.length, names, indexOf: new Map(names.map((name, i) => [name, i])) });
       this.header.push(...names.map((name) => family.prefix + name));
     }
     this.#otherScores = this.header.length;
@@ -137,20 +155,28 @@ export class ModelTable<M extends ModelName> {
   }
 
   row(key: RowKey, prediction: PredictionOf<M>): Cell[] {
-    const cells: Cell[] = [
-      key.itemId, key.line, key.jobId, key.source, key.innerPath, key.groupId, ...this.#layout.position.map(([, get]) => get(prediction)),
-    ];
-    while (cells.length < this.header.length) cells.push(null);
-    const other: Record<string, Record<string, number>> = {};
-    for (const family of this.#layout.scores) {
+    const cells: Cell[] = new Array<Cell>(this.header.length).fill(null);
+    cells[0] = key.itemId;
+    cells[1] = key.line;
+    cells[2] = key.jobId;
+    cells[3] = key.source;
+    cells[4] = key.innerPath;
+    cells[5] = key.groupId;
+    const { position, scores } = this.#layout;
+    for (let i = 0; i < position.length; i++) cells[KEY_COLUMNS.length + i] = position[i]![1](prediction);
+    let other: Record<string, Record<string, number>> | undefined;
+    for (const family of scores) {
       const columns = this.#scores.find((c) => c.family === family);
-      for (const { name, score } of family.get(prediction) ?? []) {
-        const index = columns?.indexOf.get(name);
+      const got = family.get(prediction) ?? [];
+      for (let i = 0; i < got.length; i++) {
+        const { name, score } = got[i]!;
+        // Hume sends scores in its published order: the name at the same position is the usual hit.
+        const index = columns ? (columns.names[i] === name ? i : columns.indexOf.get(name)) : undefined;
         if (columns && index !== undefined) cells[columns.offset + index] = score;
-        else (other[family.field] ??= {})[name] = score;
+        else ((other ??= {})[family.field] ??= {})[name] = score;
       }
     }
-    cells[this.#otherScores] = Object.keys(other).length > 0 ? JSON.stringify(other) : '';
+    cells[this.#otherScores] = other ? JSON.stringify(other) : '';
     this.#metaColumns.forEach((name, i) => {
       cells[this.#otherScores + 1 + i] = key.meta?.get(name) ?? null;
     });

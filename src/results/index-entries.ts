@@ -1,6 +1,7 @@
 /**
  * Lines of `index.jsonl`: one per manifest item, valid or not, flat so it joins as it is:
- * `id, line, source_type, source | text_chars, batch, job_id, status, error?, metadata?`.
+ * `id, line, source_type, source | text_chars, batch, job_id, status, error?, files?, predicted_files?,
+ * metadata?`; `files` and `predicted_files` only for an archive (a source holding several files).
  * `source` is the URL or the absolute file path; texts are never copied (they may be private or
  * huge): a text item shows its length in `text_chars` instead. `metadata` is the item's, as the
  * manifest gave it. An invalid line has only `line, status, error`. Keys are built in a fixed
@@ -27,7 +28,17 @@ export interface IndexEntry {
   job_id?: string | null;
   status: IndexStatus;
   error?: string;
+  /** For an archive: the files Hume reported in it (predicted or failed)… */
+  files?: number;
+  /** …and those of them with predictions. */
+  predicted_files?: number;
   metadata?: Record<string, unknown>;
+}
+
+/** An archive item's file counts, from its job's shard. */
+export interface ArchiveCounts {
+  files?: number;
+  predictedFiles?: number;
 }
 
 /** Characters as Hume counts text positions: code points, not UTF-16 units. */
@@ -64,7 +75,12 @@ export function chooseOutcomes(items: ItemRecord[], outcomes: BatchOutcome[]): M
 }
 
 /** A batch's items as the index lists them, each as the outcome `chooseOutcomes` picked says. */
-export function itemEntries(range: BatchRange, items: ItemRecord[], chosen: Map<number, ChosenOutcome | undefined>): IndexEntry[] {
+export function itemEntries(
+  range: BatchRange,
+  items: ItemRecord[],
+  chosen: Map<number, ChosenOutcome | undefined>,
+  archive: (line: number, outcome: BatchOutcome) => ArchiveCounts | undefined = () => undefined,
+): IndexEntry[] {
   return items.map((item) => {
     const pick = chosen.get(item.line);
     const entry: IndexEntry = {
@@ -74,6 +90,9 @@ export function itemEntries(range: BatchRange, items: ItemRecord[], chosen: Map<
       entry.status = pick.item?.status ?? 'failed';
       const error = pick.item?.error ?? (entry.status === 'failed' ? (pick.outcome.error ?? NO_RESULT) : undefined);
       if (error !== undefined) entry.error = error;
+      const counts = archive(item.line, pick.outcome);
+      if (counts?.files !== undefined) entry.files = counts.files;
+      if (counts?.predictedFiles !== undefined) entry.predicted_files = counts.predictedFiles;
     }
     if (item.metadata) entry.metadata = item.metadata;
     return entry;

@@ -7,19 +7,24 @@ import type { ResultStore } from '../store/store.js';
 import { INVALID_JSONL } from './layout.js';
 import { InvalidLineRecord, readRecords } from './records.js';
 
-/** `invalid.jsonl`, or the plan's own list when the file is missing (it holds up to 1,000). */
-async function* invalidLines(store: ResultStore, plan: PlanResult): AsyncGenerator<InvalidLine> {
-  if (await store.exists(INVALID_JSONL)) yield* readRecords(store, INVALID_JSONL, InvalidLineRecord);
-  else yield* plan.invalid;
+/** `invalid.jsonl`, or the plan's own list when the file is missing (it holds up to 1,000), after the first `skip`. */
+async function* invalidLines(store: ResultStore, plan: PlanResult, skip: number): AsyncGenerator<InvalidLine> {
+  let seen = 0;
+  const lines = (await store.exists(INVALID_JSONL)) ? readRecords(store, INVALID_JSONL, InvalidLineRecord) : plan.invalid;
+  for await (const line of lines) if (seen++ >= skip) yield line;
 }
 
 export class InvalidLineMerge {
   readonly #lines: AsyncGenerator<InvalidLine>;
   #next: InvalidLine | undefined;
   #done = false;
+  /** Lines taken so far, counting those a resumed finalize skipped. */
+  taken: number;
 
-  constructor(store: ResultStore, plan: PlanResult) {
-    this.#lines = invalidLines(store, plan);
+  /** `taken`: lines an earlier attempt already merged, to skip. */
+  constructor(store: ResultStore, plan: PlanResult, taken = 0) {
+    this.#lines = invalidLines(store, plan, taken);
+    this.taken = taken;
   }
 
   /** The invalid lines not yet taken that come before `line` (`Infinity`: all the rest). */
@@ -31,8 +36,10 @@ export class InvalidLineMerge {
         else this.#next = next.value;
       }
       if (!this.#next || this.#next.line >= line) return;
-      yield this.#next;
+      const next = this.#next;
       this.#next = undefined;
+      this.taken++;
+      yield next;
     }
   }
 }

@@ -23,6 +23,11 @@ export const CSV_DIR = 'csv';
 export const OUTCOME_JSON = 'outcome.json';
 export const PREDICTIONS_JSON = 'predictions.json';
 export const ARTIFACTS_ZIP = 'artifacts.zip';
+/** A job's rows, written when it is fetched (see shards.ts): `shard.json` last, over `rows/<model>.csv`. */
+export const SHARD_JSON = 'shard.json';
+export const SHARD_ROWS_DIR = 'rows';
+/** Finalize's progress, so a retried finalize continues where the last attempt saved it. */
+export const FINALIZE_CHECKPOINT_JSON = 'finalize.checkpoint.json';
 
 const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
@@ -40,6 +45,7 @@ export function batchOfJobDir(name: string): number | undefined {
 }
 
 export const csvPath = (model: ModelName): string => `${CSV_DIR}/${model}.csv`;
+export const shardRowsPath = (jobFolder: string, model: ModelName): string => `${jobFolder}/${SHARD_ROWS_DIR}/${model}.csv`;
 
 /**
  * What a plan or its results leave in a folder. A folder holding any of them but no owner record

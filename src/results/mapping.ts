@@ -4,7 +4,7 @@
  * the URL, the upload filename, or (texts carry nothing) their rank among the text sources.
  */
 import { basename } from 'node:path';
-import type { PredictionsOutline } from '../hume/schemas.js';
+import type { Source } from '../hume/schemas.js';
 import type { BatchOutcome, ItemRecord } from '../schemas/batch.js';
 
 export const NO_RESULT = 'no result from Hume';
@@ -44,38 +44,60 @@ function itemKey(item: ItemRecord): string {
   return 'text';
 }
 
-function sourceKey(result: PredictionsOutline[number]): string | undefined {
-  const source = result.source as { type: string; url?: unknown; filename?: unknown };
-  if (source.type === 'url' && typeof source.url === 'string') return `url:${source.url}`;
-  if (source.type === 'file' && typeof source.filename === 'string') return `file:${source.filename}`;
-  if (source.type === 'text') return 'text';
+function sourceKey(source: Source): string | undefined {
+  const named = source as { type: string; url?: unknown; filename?: unknown };
+  if (named.type === 'url' && typeof named.url === 'string') return `url:${named.url}`;
+  if (named.type === 'file' && typeof named.filename === 'string') return `file:${named.filename}`;
+  if (named.type === 'text') return 'text';
   return undefined;
 }
 
-/** Each item's source and status, in the order of `items`. */
-export function mapSourcesToItems(predictions: PredictionsOutline, items: ItemRecord[]): BatchOutcome['items'] {
-  // Sources per key in the order Hume gave them; items consume them one by one (duplicate URLs).
-  const queues = new Map<string, number[]>();
-  predictions.forEach((result, index) => {
-    const key = sourceKey(result);
-    if (key === undefined) return;
-    const queue = queues.get(key);
-    if (queue) queue.push(index);
-    else queues.set(key, [index]);
-  });
+/**
+ * Claims Hume's sources for a batch's items as they stream past: the n-th source with a key goes
+ * to the n-th item with that key (duplicate URLs are consumed one by one, texts by rank).
+ */
+export class SourceMatcher {
+  readonly #byKey = new Map<string, { items: ItemRecord[]; next: number }>();
 
-  return items.map((item) => {
-    const sourceIndex = queues.get(itemKey(item))?.shift();
-    const base = { line: item.line, id: item.id };
-    const result = sourceIndex === undefined ? undefined : predictions[sourceIndex];
-    if (sourceIndex === undefined || !result) return { ...base, status: 'failed', error: NO_RESULT };
-    if (result.error) return { ...base, sourceIndex, status: 'failed', error: result.error };
-    if (!result.results) return { ...base, sourceIndex, status: 'failed', error: NO_RESULT };
-    // Per-file errors are results; they fail the item only when nothing else came back.
-    const firstError = result.results.errors[0];
-    if (result.results.predictions.length === 0 && firstError) {
-      return { ...base, sourceIndex, status: 'failed', error: firstError.message };
+  constructor(items: readonly ItemRecord[]) {
+    for (const item of items) {
+      const key = itemKey(item);
+      const queue = this.#byKey.get(key);
+      if (queue) queue.items.push(item);
+      else this.#byKey.set(key, { items: [item], next: 0 });
     }
-    return { ...base, sourceIndex, status: 'completed' };
+  }
+
+  /** The item the next source with this shape belongs to; none when no item is left to claim it. */
+  claim(source: Source): ItemRecord | undefined {
+    const key = sourceKey(source);
+    const queue = key === undefined ? undefined : this.#byKey.get(key);
+    return queue?.items[queue.next++];
+  }
+}
+
+/** What a source came back with, as far as its item's status goes. */
+export interface SourceReturn {
+  error?: string | null;
+  hasResults: boolean;
+  files: number;
+  firstError?: string;
+}
+
+/** An item's status from its source (none: Hume returned no source for it). */
+export function itemStatus(returned: SourceReturn | undefined): { status: 'completed' | 'failed'; error?: string } {
+  if (!returned) return { status: 'failed', error: NO_RESULT };
+  if (returned.error) return { status: 'failed', error: returned.error };
+  if (!returned.hasResults) return { status: 'failed', error: NO_RESULT };
+  // Per-file errors are results; they fail the item only when nothing else came back.
+  if (returned.files === 0 && returned.firstError !== undefined) return { status: 'failed', error: returned.firstError };
+  return { status: 'completed' };
+}
+
+/** A batch's outcome items, in the order of `items`, from the sources claimed for them (by line). */
+export function outcomeItems(items: readonly ItemRecord[], claimed: ReadonlyMap<number, { sourceIndex: number } & SourceReturn>): BatchOutcome['items'] {
+  return items.map((item) => {
+    const source = claimed.get(item.line);
+    return { line: item.line, id: item.id, ...(source ? { sourceIndex: source.sourceIndex } : {}), ...itemStatus(source) };
   });
 }

@@ -5,6 +5,7 @@
  * from a first pass over the run's items that keeps only the key names, at most
  * `MAX_META_COLUMNS` of them (the rest stay in index.jsonl only).
  */
+import { stringify } from 'csv-stringify/sync';
 import type { ItemRecord, ManifestRef } from '../schemas/batch.js';
 import { parseCsvHeader } from '../manifest/csv.js';
 import type { Cell } from './columns.js';
@@ -52,6 +53,21 @@ export class MetaColumns {
     const columns = new MetaColumns();
     for (const name of parseCsvHeader(manifest.csvHeader)) if (!SOURCE_COLUMNS.has(name)) columns.#add(META_PREFIX + name);
     return columns;
+  }
+
+  /** The columns a checkpoint saved (see `names()` and `truncated`). */
+  static restore(saved: { names: readonly string[]; truncated: boolean }): MetaColumns {
+    const columns = new MetaColumns();
+    for (const name of saved.names) columns.#names.add(name);
+    columns.truncated = saved.truncated;
+    return columns;
+  }
+
+  /** The item's `meta.<key>` cells, in column order, CSV-encoded and each led by a comma: what ends its rows. */
+  rowEnd(metadata: Record<string, unknown> | undefined): string {
+    if (this.#names.size === 0) return '';
+    const cells = flattenMetadata(metadata);
+    return `,${stringify([this.names().map((name) => cells.get(name) ?? null)]).slice(0, -1)}`;
   }
 
   addItem(item: ItemRecord): void {

@@ -68,6 +68,11 @@ export interface RunSummary {
   predictionErrors: number;
   /** Rows per model CSV. */
   csv: Partial<Record<ModelName, number>>;
+  /**
+   * Rows the finalize attempt that returned this copied from the jobs' shards: fewer than all
+   * when it resumed from a checkpoint. Absent in a summary rebuilt from summary.json.
+   */
+  rowsCopied?: number;
   paths: { runDir: string; index: string; summary: string };
 }
 
@@ -87,6 +92,19 @@ export interface FailureGroup {
   items: number;
 }
 
+const n = z.number().int().min(0);
+/** A tally as a checkpoint saves it, between batches. */
+export const SavedTally = z.object({
+  items: z.object({ completed: n, failed: n, invalid: n, notRun: n }),
+  jobs: z.object({ completed: n, failed: n, notRun: n }),
+  predictionErrors: n,
+  failures: z.array(z.object({
+    batch: n.optional(), job_id: z.string().nullable().optional(), kind: z.enum(['batch', 'item']), error: z.string().optional(), items: n,
+  })),
+  failuresTruncated: z.boolean(),
+});
+export type SavedTally = z.infer<typeof SavedTally>;
+
 export class RunTally {
   readonly items: RunSummary['items'] = { completed: 0, failed: 0, invalid: 0, notRun: 0 };
   /** Batches by outcome; `notRun` had none. */
@@ -95,6 +113,25 @@ export class RunTally {
   readonly failures: FailureGroup[] = [];
   /** More failure groups than `MAX_FAILURES`. */
   failuresTruncated = false;
+
+  /**
+   * A tally saved between batches. Its groups by key are not saved: they only ever join entries
+   * of the batch being added, and the next entry after a saved batch is of another batch (or an
+   * invalid line), which starts them afresh anyway.
+   */
+  static restore(saved: SavedTally): RunTally {
+    const tally = new RunTally();
+    Object.assign(tally.items, saved.items);
+    Object.assign(tally.jobs, saved.jobs);
+    tally.predictionErrors = saved.predictionErrors;
+    tally.failures.push(...saved.failures.map((f) => ({ batch: f.batch, job_id: f.job_id, kind: f.kind, error: f.error, items: f.items })));
+    tally.failuresTruncated = saved.failuresTruncated;
+    return tally;
+  }
+
+  save(): SavedTally {
+    return { items: { ...this.items }, jobs: { ...this.jobs }, predictionErrors: this.predictionErrors, failures: this.failures.map((f) => ({ ...f })), failuresTruncated: this.failuresTruncated };
+  }
   /** Groups by batch, job, kind and error: of the batch being added only, so it stays small. */
   #groups = new Map<string, FailureGroup>();
   #groupsBatch: number | undefined;

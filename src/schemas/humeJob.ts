@@ -84,26 +84,34 @@ export const HumeJobInput = z
   });
 export type HumeJobInput = z.input<typeof HumeJobInput>;
 
-export const SourceSummary = z.object({
-  /** `url`, `file` (with its name) or `text` (by position), as Hume reported the source. */
-  source: z.string(),
-  predictions: z.number(),
-  errors: z.number(),
-  /** Why the whole source failed (for example a URL that could not be downloaded). */
-  error: z.string().optional(),
-});
-export type SourceSummary = z.infer<typeof SourceSummary>;
+const count = z.number().int().min(0);
 
+/** A job's predictions in counts. */
+export const PredictionCounts = z.object({
+  sources: count,
+  /** Sources that came back with at least one predicted file. */
+  sourcesWithPredictions: count,
+  /** Sources that failed whole (Hume's source-level `error`). */
+  sourcesFailed: count,
+  /** Innermost predictions (a face in a frame, a word, …): one CSV row each. */
+  predictions: count,
+  /** Hume's per-file errors inside the job's sources. */
+  predictionErrors: count,
+});
+export type PredictionCounts = z.infer<typeof PredictionCounts>;
+
+/**
+ * Where a job's results were stored, in counts, paths and hashes only: activity results are
+ * recorded in history, so no source's URL, text or file name and no per-file error message (which
+ * may name a file) appear here; they stay in predictions.json (and a batch's outcome) on disk.
+ */
 export const StoredResults = z.object({
   predictionsPath: z.string(),
   predictionsSha256: z.string(),
   predictionsBytes: z.number(),
   artifactsPath: z.string().optional(),
   artifactsSha256: z.string().optional(),
-  sources: z.array(SourceSummary),
-  /** Per-file errors, at most the first 100 (the full list is in predictions.json). */
-  fileErrors: z.array(z.object({ source: z.string(), file: z.string(), message: z.string() })),
-  fileErrorCount: z.number(),
+  counts: PredictionCounts,
   /** For a batch: its items by outcome. */
   batchItems: z.object({ completed: z.number(), failed: z.number() }).optional(),
 });

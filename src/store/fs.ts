@@ -8,7 +8,7 @@ import { access, link, mkdir, open, readdir, readFile, rename, rm, type FileHand
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AtomicWriter, ResultStore } from './store.js';
+import type { AtomicWriter, ResultStore, ResumableWriter } from './store.js';
 
 /**
  * Filesystem errors no retry can fix: a person must change a permission, a mount, a path or free
@@ -120,6 +120,74 @@ class FsAtomicWriter implements AtomicWriter {
   }
 }
 
+/** A resumable file is written under `<name>.partial` until it is committed: the same name on every attempt. */
+const PARTIAL = '.partial';
+
+class FsResumableWriter implements ResumableWriter {
+  #pending: string[] = [];
+  #pendingChars = 0;
+  /** Bytes on disk (not counting `#pending`). */
+  #flushed: number;
+  #bytes: number;
+
+  constructor(
+    readonly path: string,
+    readonly partialPath: string,
+    readonly handle: FileHandle,
+    at: number,
+  ) {
+    this.#flushed = at;
+    this.#bytes = at;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async write(chunk: string): Promise<void> {
+    this.#pending.push(chunk);
+    this.#pendingChars += chunk.length;
+    this.#bytes += Buffer.byteLength(chunk);
+    if (this.#pendingChars >= FLUSH_AT_CHARS) await guarded(this.path, () => this.#flush());
+  }
+
+  async save(): Promise<number> {
+    await guarded(this.path, async () => {
+      await this.#flush();
+      await this.handle.sync();
+    });
+    return this.#bytes;
+  }
+
+  async commit(): Promise<void> {
+    await this.save();
+    await guarded(this.path, async () => {
+      await this.handle.close();
+      await rename(this.partialPath, this.path);
+    });
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await rm(this.partialPath, { force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingChars === 0) return;
+    const data = Buffer.from(this.#pending.join(''), 'utf8');
+    this.#pending = [];
+    this.#pendingChars = 0;
+    // Positioned writes: a resumed file's handle does not start at its end.
+    let done = 0;
+    while (done < data.length) done += (await this.handle.write(data, done, data.length - done, this.#flushed + done)).bytesWritten;
+    this.#flushed += data.length;
+  }
+}
+
 const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
 export function createFsStore(root: string): ResultStore {
@@ -145,6 +213,29 @@ export function createFsStore(root: string): ResultStore {
   const store: ResultStore = {
     resolve: resolvePath,
     createWriter,
+    async createResumableWriter(path, resumeAt) {
+      const abs = writable(path);
+      const partialPath = `${abs}${PARTIAL}`;
+      return guarded(abs, async () => {
+        await mkdir(dirname(abs), { recursive: true });
+        if (resumeAt === undefined) return new FsResumableWriter(abs, partialPath, await open(partialPath, 'w'), 0);
+        const handle = await open(partialPath, 'r+');
+        const { size } = await handle.stat();
+        if (size < resumeAt) {
+          await handle.close();
+          throw new Error(`${partialPath} holds ${size} bytes, fewer than the ${resumeAt} saved`);
+        }
+        await handle.truncate(resumeAt);
+        return new FsResumableWriter(abs, partialPath, handle, resumeAt);
+      });
+    },
+    readRange(path, start, end) {
+      if (end <= start) return (async function* () {})();
+      return createReadStream(resolvePath(path), { start, end: end - 1, encoding: 'utf8', highWaterMark: 1 << 20 });
+    },
+    async remove(path) {
+      await guarded(resolvePath(path), () => rm(writable(path), { force: true }));
+    },
     async writeJson(path, value) {
       const writer = await store.createWriter(path);
       try {

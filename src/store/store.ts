@@ -14,10 +14,35 @@ export interface AtomicWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * An AtomicWriter that survives the death of its process: `save` makes what was written so far
+ * durable and returns its length, and a writer opened again with that length continues there
+ * (whatever was written after the save is dropped). On S3 this is a multipart upload: `save`
+ * uploads the buffered bytes as a part and the length and part list go in the checkpoint (parts
+ * under 5 MiB would need a small side object for the tail), resuming lists the parts again, and
+ * `commit` completes the upload.
+ */
+export interface ResumableWriter extends AtomicWriter {
+  /** Bytes written so far, saved or not. */
+  readonly bytes: number;
+  save(): Promise<number>;
+  /** Stops writing and keeps the unfinished file as far as it was saved, for a later attempt. */
+  close(): Promise<void>;
+}
+
 export interface ResultStore {
   /** Absolute path of a store path. */
   resolve(path: string): string;
   createWriter(path: string): Promise<AtomicWriter>;
+  /**
+   * A resumable writer for `path`: from the start, or continuing the unfinished one at `resumeAt`
+   * bytes (an error when none is there with at least that many).
+   */
+  createResumableWriter(path: string, resumeAt?: number): Promise<ResumableWriter>;
+  /** Text of bytes `start` (inclusive) to `end` (exclusive) of a file, streamed; on S3 a ranged GET. */
+  readRange(path: string, start: number, end: number): AsyncIterable<string>;
+  /** Removes a file; a missing one is fine. */
+  remove(path: string): Promise<void>;
   /** Writes pretty-printed JSON with a final newline, atomically. */
   writeJson(path: string, value: unknown): Promise<void>;
   /**

@@ -2,9 +2,17 @@
  * The webhook receiver: turns Hume's completion callbacks into `jobFinished` signals.
  * A callback is accepted (2xx) only once Temporal has taken the signal, so Hume retries otherwise.
  * Error bodies are generic on purpose: nothing about our internals reaches the caller.
+ *
+ * Hume's callback carries all of the job's predictions, gigabytes for a large job, and we read
+ * only `job_id` and `status` (the workflow downloads the predictions itself). So the body is
+ * parsed as it streams in, and `predictions` is cut out by a byte scan before the parser sees it,
+ * whatever its size.
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { pipeline } from 'node:stream';
+import { dropTopLevelValue } from '../hume/json-skip.js';
+import { JsonStreamError, parseJsonStream } from '../hume/json-stream.js';
 import { CallbackBody } from '../hume/schemas.js';
 import { jobFinishedSignal } from '../workflows/definitions.js';
 import { CALLBACK_PATH, verifyWorkflowToken } from './token.js';
@@ -14,7 +22,10 @@ export interface ReceiverOptions {
   client: Client;
   /** Accepted signing secrets, current first (two during a rotation). */
   secrets: readonly string[];
-  /** Largest callback body accepted; Hume includes all predictions. @default 16 MiB */
+  /**
+   * Most characters of a callback body outside `predictions` (keys and strings), which is not
+   * limited: it is discarded as it streams in. @default 1 MiB
+   */
   bodyLimit?: number;
   /** Fastify logger options. @default false */
   logger?: FastifyServerOptions['logger'];
@@ -36,7 +47,9 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+/** `job_id`, `status` and a message fit in far less; a body made of anything else is refused. */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const PREDICTIONS = 'predictions';
 
 interface CallbackRoute {
   Params: { workflowId: string };
@@ -48,10 +61,20 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   if (options.secrets.length === 0 || options.secrets.some((s) => s.length < 16)) {
     throw new TypeError('ReceiverOptions.secrets: at least one secret of 16 or more characters is required');
   }
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    return503OnClosing: true,
+  const maxChars = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxChars, return503OnClosing: true });
+
+  // Fastify's JSON parser buffers the whole body first; this one never holds the predictions.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', async (_request: unknown, payload: NodeJS.ReadableStream) => {
+    // A failure of the request stream reaches the parser through the filter, as its own error.
+    const body = pipeline(payload, dropTopLevelValue(PREDICTIONS), () => undefined);
+    try {
+      return await parseJsonStream(body, { skip: /^predictions$/, maxChars });
+    } catch (e) {
+      if (!(e instanceof JsonStreamError)) throw e;
+      throw Object.assign(new Error('bad callback body'), { statusCode: e.tooLarge ? 413 : 400 });
+    }
   });
 
   // Fastify's default 404 body names the method and path: answer without echoing the request.

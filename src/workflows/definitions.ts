@@ -5,7 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-export type { HumeJobInput, HumeJobResult, StoredResults, SourceSummary, LocalFile } from '../schemas/humeJob.js';
+export type { HumeJobInput, HumeJobResult, StoredResults, LocalFile } from '../schemas/humeJob.js';
 
 /**
  * Search attributes set when a run asks for them (`searchAttributes: true`); they must be

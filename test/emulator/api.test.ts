@@ -3,10 +3,14 @@
  * machine, the request echo, multipart uploads and the list endpoint.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHumeEmulator, type HumeEmulator } from '../../src/emulator/index.js';
+import { readJsonStream } from '../../src/emulator/json-intake.js';
 import { HUME_LIMITS } from '../../src/hume/limits.js';
 import { call, sleep, submit, waitForStatus } from './helpers.js';
 
@@ -219,6 +223,65 @@ describe('request echo', () => {
   });
 });
 
+describe('JSON intake (streamed: texts go to disk as they arrive)', () => {
+  const raw = (body: string) => call(emulator, '/v0/batch/jobs', { body, headers: { 'content-type': 'application/json' } });
+
+  it('decodes escapes (an emoji as a surrogate pair too) to the same text and scores as the unescaped form', async () => {
+    // What Python's json.dumps sends by default: ASCII only, an emoji as two \u escapes.
+    const escaped = await raw(String.raw`{"text":["caf\u00e9 \ud83d\ude00 \"quoted\"\n"],"models":{"language":{}}}`);
+    expect(escaped.status).toBe(200);
+    const plain = await submit(emulator, { text: ['café 😀 "quoted"\n'], models: { language: {} } });
+    const [a, b] = await Promise.all([waitForStatus(emulator, escaped.body.job_id), waitForStatus(emulator, plain)]);
+    expect(a.request.text).toEqual(['café 😀 "quoted"\n']);
+    const scores = async (id: string) => (await call(emulator, `/v0/batch/jobs/${id}/predictions`)).body[0].results;
+    expect(await scores(a.job_id)).toEqual(await scores(b.job_id));
+  });
+
+  it('writes each text byte-exact however the body is cut: one byte per chunk, inside emoji and escapes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'intake-'));
+    try {
+      const texts = ['😀'.repeat(300), 'a\u00e9\ud83d\ude00'];
+      const body = Buffer.from(`{"models":null,"text":["${texts[0]}","${texts[1]}"],"notify":true}`);
+      const bytes = Readable.from(Array.from(body, (b) => Buffer.of(b)));
+      const got = await readJsonStream(bytes, 'the body', dir, HUME_LIMITS);
+      expect(got.value).toEqual({ models: null, text: ['', ''], notify: true });
+      const expected = [texts[0]!, 'aé😀'];
+      expect(await Promise.all(got.texts.map((t) => readFile(t.path, 'utf8')))).toEqual(expected);
+      expect(got.texts.map((t) => t.sha256)).toEqual(expected.map((t) => createHash('sha256').update(t).digest('hex')));
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('names the body when it is not JSON, and refuses an absurdly long string outside text[]', async () => {
+    expect(await raw('{"text": ["unterminated')).toMatchObject({ status: 400, body: { message: expect.stringContaining('the body is not valid JSON') } });
+    const long = await call(emulator, '/v0/batch/jobs', { json: { text: ['x'], callback_url: `http://127.0.0.1/${'a'.repeat(1_100_000)}` } });
+    expect(long).toMatchObject({ status: 400, body: { message: expect.stringContaining('outside text[]') } });
+  });
+
+  it('keeps each job in its own folder under dataDir: texts and predictions stay, uploads go once predicted', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'emulator-data-'));
+    const e = await startHumeEmulator({ dataDir, timing: { queuedMs: 0, processingMs: 0 } });
+    try {
+      const form = new FormData();
+      form.append('json', new Blob([JSON.stringify({ text: ['from the json part'], models: { language: {} } })]), 'json');
+      form.append('file', new Blob(['some words']), 'notes.txt');
+      const res = await call(e, '/v0/batch/jobs', { body: form });
+      const job = await waitForStatus(e, res.body.job_id);
+      expect(job.request.text).toEqual(['from the json part']);
+      expect(job.request.files).toEqual([{ filename: 'notes.txt', content_type: 'application/octet-stream', md5sum: md5('some words') }]);
+      expect((await readdir(join(dataDir, job.job_id))).sort()).toEqual(['predictions.json', 'text-0.txt']);
+
+      expect((await call(e, '/v0/batch/jobs', { json: { text: ['no models'], models: {} } })).status).toBe(400);
+      expect(await readdir(dataDir)).toEqual([job.job_id]); // a refused submit leaves nothing behind
+    } finally {
+      await e.close();
+    }
+    expect(await readdir(dataDir)).toHaveLength(1); // a given dataDir is the caller's: kept on close
+    await rm(dataDir, { recursive: true });
+  });
+});
+
 describe('multipart uploads', () => {
   const png = Buffer.from('not really a png, but bytes all the same');
   const wav = Buffer.from('RIFF....WAVE');
@@ -342,7 +405,11 @@ describe('list endpoint', () => {
   it('keeps thousands of jobs: all complete, and listing them stays quick', async () => {
     const many = await startHumeEmulator({ maxQueuedJobs: 5_000, timing: { queuedMs: 0, processingMs: 0 } });
     try {
-      const ids = await Promise.all(Array.from({ length: 3_000 }, (_, i) => submit(many, { text: [`job ${i}`] })));
+      // 100 submits in flight at a time: the point is the job count, not 3,000 open connections.
+      const ids: string[] = [];
+      for (let batch = 0; batch < 30; batch++) {
+        ids.push(...await Promise.all(Array.from({ length: 100 }, (_, i) => submit(many, { text: [`job ${batch * 100 + i}`] }))));
+      }
       while (many.stats().jobsCompleted < ids.length) await sleep(20);
       const started = Date.now();
       const done = (await call(many, '/v0/batch/jobs?status=COMPLETED&limit=5000')).body;

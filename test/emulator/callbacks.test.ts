@@ -41,6 +41,7 @@ describe('callbacks', () => {
     const [cb] = receiver.received;
     expect(cb).toMatchObject({ method: 'POST', url: '/hume/cb?token=abc' });
     expect(cb!.headers['content-type']).toBe('application/json');
+    expect(cb!.headers['content-length']).toBe(String(cb!.body.length)); // streamed from the predictions file, length known
     const body = JSON.parse(cb!.body.toString());
     expect(body).toEqual({ job_id: id, status: 'COMPLETED', predictions: (await call(emulator, `/v0/batch/jobs/${id}/predictions`)).body });
     expect(emulator.stats()).toMatchObject({ callbacksSent: 1, callbackAttempts: 1 });

@@ -140,6 +140,19 @@ describe('one-shot rules', () => {
     expect(jobs[0].request.callback_url).toBe('http://127.0.0.1:9/cb?key=run-1');
   });
 
+  it('failNext afterHandling on predictions: the file answer (range headers and all) is swapped for the fault', async () => {
+    const e = await emulatorWith();
+    const id = await submit(e, { text: ['served from a file'] });
+    await waitForStatus(e, id);
+    e.failNext({ count: 1, route: 'predictions', afterHandling: true, status: 502 });
+    const faulted = await call(e, `/v0/batch/jobs/${id}/predictions`, { headers: { range: 'bytes=0-9' } });
+    expect(faulted).toMatchObject({ status: 502, body: { message: expect.any(String) } });
+    for (const header of ['etag', 'content-range', 'accept-ranges']) expect(faulted.headers.get(header)).toBeNull();
+    const next = await call(e, `/v0/batch/jobs/${id}/predictions`);
+    expect(next.status).toBe(200);
+    expect(next.body[0].source).toEqual({ type: 'text' });
+  });
+
   it('failNextJobs fails exactly the next N jobs', async () => {
     const e = await emulatorWith();
     e.failNextJobs(2);
@@ -179,5 +192,7 @@ describe('admin HTTP surface', () => {
 
     const stats = (await call(e, '/_emulator/stats')).body;
     expect(stats).toMatchObject({ jobsCreated: 1, jobsFailed: 1, faultsInjected: 2, requests: { list: 2, submit: 1 } });
+    expect(stats.rssBytes).toBeGreaterThan(10 * 1024 * 1024); // this process's resident memory, for tests in another
+    expect(e.stats()).not.toHaveProperty('rssBytes');
   });
 });

@@ -3,10 +3,17 @@
  * per-source errors, real downloads of loopback URLs, and the artifacts zip.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
+import { writeArtifactsZip } from '../../src/emulator/artifacts.js';
 import { startHumeEmulator, type HumeEmulator } from '../../src/emulator/index.js';
+import { writePredictions } from '../../src/emulator/prediction-writer.js';
+import { echoRequest, parseBaseRequest } from '../../src/emulator/request.js';
+import { HUME_LIMITS } from '../../src/hume/limits.js';
 import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, TOXICITY } from '../../src/emulator/names.js';
+import { unzip } from './fixtures/media.js';
 import { call, localServer, submit, waitForStatus } from './helpers.js';
 
 let emulator: HumeEmulator;
@@ -214,27 +221,20 @@ describe('artifacts', () => {
     expect(face[0]).toContain('box.x');
     expect(face[1]!.startsWith('https://example.test/pic.jpg,pic.jpg,unknown,')).toBe(true);
   });
-});
 
-function unzip(buffer: Buffer): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
-      const files: Record<string, string> = {};
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            files[entry.fileName] = Buffer.concat(chunks).toString('utf8');
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(files));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
+  it('carries any text into its CSV cell: quotes, braces, backslashes, across the reader\'s 1 MiB chunks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'artifacts-'));
+    try {
+      const text = 'He said "{no}" [or] \\ yes, é 😀\n'.repeat(80_000); // ~2.6 MB, one segment
+      await writeFile(join(dir, 'text.txt'), text);
+      const request = echoRequest(parseBaseRequest({ models: { language: { granularity: 'conversational_turn' } }, urls: ['https://example.test/a.jpg'] }), [], [], { ...HUME_LIMITS });
+      await writePredictions([{ source: { type: 'text' }, file: 'text', kind: 'text', contentKey: 'text:hostile', path: join(dir, 'text.txt') }], request, join(dir, 'p.json'));
+      await writeArtifactsZip('job-2', join(dir, 'p.json'), join(dir, 'a.zip'));
+      const csv = (await unzip(await readFile(join(dir, 'a.zip'))))['job-2/language.csv']!;
+      expect(csv.split('\n')[0]!.startsWith('source,file,id,text,position.begin,position.end,Admiration')).toBe(true);
+      expect(csv.includes(`text,text,unknown,"${text.replace(/"/g, '""')}",0,${text.length},`)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
-}
+});

@@ -3,10 +3,14 @@
  * JSON body it receives parses STRICTLY with the SDK's own serialization schemas (the SDK itself
  * skips validation, so a wrong shape would otherwise pass unnoticed).
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HumeClient } from 'hume';
 import * as serialization from 'hume/serialization';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHumeEmulator, type HumeEmulator } from '../../src/emulator/index.js';
+import { wav, writeTar, writeTree, writeZip } from './fixtures/media.js';
 import { localServer, submit, waitForStatus } from './helpers.js';
 
 const batch = serialization.expressionMeasurement.batch;
@@ -61,17 +65,28 @@ const recordingFetch: typeof fetch = async (input, init) => {
 let emulator: HumeEmulator;
 let client: HumeClient;
 let media: Awaited<ReturnType<typeof localServer>>;
+/** The tutorial's archives: faces in a folder, and a recording. */
+const ARCHIVED = { 'faces/100.jpg': 'face 100', 'faces/101.jpg': 'face 101', 'faces/more/102.png': 'face 102', 'talk.wav': wav(1) };
+let archives: string;
+let facesZip: Buffer;
 beforeAll(async () => {
+  archives = await mkdtemp(join(tmpdir(), 'sdk-archives-'));
+  await writeTree(join(archives, 'tree'), ARCHIVED);
+  await writeZip(join(archives, 'faces.zip'), ARCHIVED);
+  writeTar(join(archives, 'faces.tar.gz'), join(archives, 'tree'), '-czf');
+  facesZip = await readFile(join(archives, 'faces.zip'));
   emulator = await startHumeEmulator({ timing: { queuedMs: [20, 60], processingMs: [20, 60] } });
   client = new HumeClient({ apiKey: emulator.apiKey, environment: emulator.url, fetch: recordingFetch });
   media = await localServer((req, res) => {
     if (req.url === '/talk.mp4') res.writeHead(200, { 'content-type': 'video/mp4' }).end(Buffer.alloc(2048, 7));
+    else if (req.url === '/faces.zip') res.writeHead(200, { 'content-type': 'application/zip' }).end(facesZip);
     else res.writeHead(404).end();
   });
 });
 afterAll(async () => {
   await emulator.close();
   await media.close();
+  await rm(archives, { recursive: true, force: true });
 });
 
 describe('official hume SDK 0.15.17', () => {
@@ -119,6 +134,26 @@ describe('official hume SDK 0.15.17', () => {
     expect(details.request.files.map((f) => f.filename)).toEqual(['face.jpg', 'voice.wav', 'notes.txt']);
     const predictions = await batchClient.getJobPredictions(job.jobId);
     expect(predictions[2]?.results?.errors).toHaveLength(1); // neither face nor prosody applies to text
+  });
+
+  it('expands archives: a .zip by URL and a local .tar.gz give one prediction per file inside, and artifacts', async () => {
+    const batchClient = client.expressionMeasurement.batch;
+    const inside = Object.keys(ARCHIVED).sort();
+    const byUrl = await batchClient.startInferenceJob({ urls: [`${media.url}/faces.zip`], models: { face: {}, prosody: {} } });
+    const local = await batchClient.startInferenceJobFromLocalFile({
+      json: { models: { face: {}, prosody: {} } },
+      file: [{ data: await readFile(join(archives, 'faces.tar.gz')), filename: 'faces.tar.gz', contentType: 'application/gzip' }],
+    });
+    for (const job of [byUrl, local]) {
+      await waitForStatus(emulator, job.jobId);
+      const details = await batchClient.getJobDetails(job.jobId);
+      expect(details.state).toMatchObject({ status: 'COMPLETED', numPredictions: inside.length, numErrors: 0 });
+      const predictions = await batchClient.getJobPredictions(job.jobId);
+      expect(predictions).toHaveLength(1);
+      expect(predictions[0]?.results?.predictions.map((p) => p.file).sort()).toEqual(inside);
+      const zip = Buffer.from(await (await batchClient.getJobArtifacts(job.jobId)).arrayBuffer());
+      expect(zip.subarray(0, 2).toString()).toBe('PK');
+    }
   });
 
   it('lists with every filter', async () => {

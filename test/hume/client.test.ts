@@ -152,6 +152,11 @@ describe('HumeClient options', () => {
     [{ apiKey: 'k', maxRequestsPerSecond: Number.NaN }, /options\.maxRequestsPerSecond/],
     [{ apiKey: 'k', maxRequestBurst: 0 }, /options\.maxRequestBurst/],
     [{ apiKey: 'k', maxRequestsPerSecond: 5, maxRequestBurst: 2.5 }, /options\.maxRequestBurst/],
+    [{ apiKey: 'k', idleTimeoutMs: 0 }, /options\.idleTimeoutMs/],
+    [{ apiKey: 'k', minBytesPerSecond: -1 }, /options\.minBytesPerSecond/],
+    [{ apiKey: 'k', minBytesPerSecond: Infinity }, /options\.minBytesPerSecond/],
+    [{ apiKey: 'k', maxConcurrentTransfers: 0 }, /options\.maxConcurrentTransfers/],
+    [{ apiKey: 'k', maxConcurrentTransfers: 1.5 }, /options\.maxConcurrentTransfers/],
   ])('refuses %j', (options, pattern) => {
     expect(() => new HumeClient(options)).toThrow(pattern);
   });

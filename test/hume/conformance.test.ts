@@ -59,6 +59,13 @@ function normalize(value: unknown): unknown {
   );
 }
 
+/** What we read of a job the SDK parsed in full: echoed texts are dropped as they stream past, kept as empty strings. */
+function withoutTexts<T>(job: T): T {
+  const { request } = job as { request?: { text?: unknown[] | null } };
+  if (!request?.text) return job;
+  return { ...job, request: { ...request, text: request.text.map(() => '') } };
+}
+
 /** A job as both clients must agree on it: everything but its id and timestamps. */
 const comparableJob = (job: unknown) => {
   const { jobid: _id, state, ...rest } = normalize(job) as { jobid: string; state: Record<string, unknown> };
@@ -129,7 +136,7 @@ describe.each(scenarios)('start with $name', (scenario) => {
     for (const id of [ourId, sdkId]) {
       const [mine, theirs] = await Promise.all([ours.getJob(id), batch().getJobDetails(id)]);
       expect(mine.state.status).toBe('COMPLETED');
-      expect(normalize(mine)).toEqual(normalize(theirs));
+      expect(normalize(mine)).toEqual(normalize(withoutTexts(theirs)));
     }
   });
 
@@ -178,7 +185,7 @@ describe('list', () => {
     const query = { status: ['COMPLETED', 'FAILED'] as ('COMPLETED' | 'FAILED')[], limit: 100 };
     const [mine, theirs] = await Promise.all([ours.listJobs(query), batch().listJobs(query)]);
     expect(mine.length).toBeGreaterThanOrEqual(6);
-    expect(normalize(mine)).toEqual(normalize(theirs));
+    expect(normalize(mine)).toEqual(normalize(theirs.map(withoutTexts)));
 
     const paged: string[] = [];
     for await (const job of ours.iterateJobs({ status: query.status, pageSize: 2 })) paged.push(job.job_id);
@@ -231,7 +238,7 @@ describe('failures', () => {
     const id = await ours.startJob({ text: ['x'] });
     const job = await waitOurs(id);
     expect(job.state).toMatchObject({ status: 'FAILED', message: 'user has exceeded their usage limit' });
-    expect(normalize(await batch().getJobDetails(id))).toEqual(normalize(job));
+    expect(normalize(withoutTexts(await batch().getJobDetails(id)))).toEqual(normalize(job));
     expect(await ourError(ours.getPredictions(id))).toMatchObject({ code: 'HUME_BAD_REQUEST', retryable: false });
   });
 });

@@ -22,7 +22,7 @@ let dir: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'hume-download-'));
   server = await startServer((_req, res) => reply(res));
-  client = new HumeClient({ apiKey: API_KEY, baseUrl: server.url, timeoutMs: 2_000 });
+  client = new HumeClient({ apiKey: API_KEY, baseUrl: server.url, timeoutMs: 2_000, idleTimeoutMs: 500 });
 });
 beforeEach(async () => {
   dir = await mkdtemp(join(root, 'case-'));
@@ -66,18 +66,46 @@ describe('downloads', () => {
   });
 
   it.each([
-    ['connection cut mid-body', 'HUME_NETWORK', halfThen(ZIP, (res) => res.socket?.destroy())],
-    ['body stalls past the timeout', 'HUME_TIMEOUT', halfThen(ZIP, () => undefined)],
-    ['error status', 'HUME_BAD_REQUEST', (res: ServerResponse) => sendJson(res, 400, { message: 'Job is still queued' })],
-  ])('%s: throws %s, leaves no temporary file and an older download untouched', async (_name, code, handler) => {
+    ['connection cut mid-body', 'HUME_NETWORK', halfThen(ZIP, (res) => res.socket?.destroy()), /network error/],
+    ['body stalls', 'HUME_TIMEOUT', halfThen(ZIP, () => undefined), /timed out: no byte moved for 0.5 s \(idle timeout\)$/],
+  ])('%s: throws a retryable %s, keeps the partial file for a resume and an older download untouched', async (_name, code, handler, message) => {
     reply = handler;
     const dest = join(dir, 'artifacts.zip');
     await writeFile(dest, 'previous complete download');
-    await expect(client.downloadArtifacts(JOB, dest, { timeoutMs: 500 })).rejects.toMatchObject({
-      code,
-      call: `downloadArtifacts(${JOB})`,
-    });
+    const failure = client.downloadArtifacts(JOB, dest);
+    await expect(failure).rejects.toMatchObject({ code, retryable: true, call: `downloadArtifacts(${JOB})` });
+    await expect(failure).rejects.toThrow(message);
+    expect(await readdir(dir)).toEqual(['artifacts.zip', 'artifacts.zip.partial', 'artifacts.zip.partial.json']);
+    expect(await readFile(dest, 'utf8')).toBe('previous complete download');
+    const partial = await readFile(join(dir, 'artifacts.zip.partial'));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(ZIP.subarray(0, partial.length).equals(partial)).toBe(true);
+  });
+
+  it('a body shorter than its Content-Length is a retryable network error, not a complete file', async () => {
+    // The connection closes cleanly (FIN, no reset) after half of the promised bytes.
+    reply = halfThen(ZIP, (res) => res.socket?.end());
+    const dest = join(dir, 'artifacts.zip');
+    await expect(client.downloadArtifacts(JOB, dest)).rejects.toMatchObject({ code: 'HUME_NETWORK', retryable: true });
+    expect(await readdir(dir)).not.toContain('artifacts.zip');
+  });
+
+  it('an error status leaves no partial file and an older download untouched', async () => {
+    reply = (res) => sendJson(res, 400, { message: 'Job is still queued' });
+    const dest = join(dir, 'artifacts.zip');
+    await writeFile(dest, 'previous complete download');
+    await expect(client.downloadArtifacts(JOB, dest)).rejects.toMatchObject({ code: 'HUME_BAD_REQUEST', retryable: false });
     expect(await readdir(dir)).toEqual(['artifacts.zip']);
     expect(await readFile(dest, 'utf8')).toBe('previous complete download');
+  });
+
+  it('without resumeFromBytes, starts from the first byte and discards an old partial file', async () => {
+    const dest = join(dir, 'predictions.json');
+    await writeFile(`${dest}.partial`, 'stale bytes of another attempt');
+    await writeFile(`${dest}.partial.json`, JSON.stringify({ validator: '"old"', total: 999 }));
+    reply = (res) => res.writeHead(200, { 'content-type': 'application/json', etag: '"v1"' }).end(PREDICTIONS_JSON);
+    expect(await client.downloadPredictions(JOB, dest)).toMatchObject({ bytes: PREDICTIONS_JSON.length, sha256: sha256(PREDICTIONS_JSON) });
+    expect(server.requests.at(-1)!.headers.range).toBeUndefined();
+    expect(await readdir(dir)).toEqual(['predictions.json']);
   });
 });

@@ -116,3 +116,72 @@ export function completedJob(jobId: string, createdMs = 1712590457884): Record<s
     },
   };
 }
+
+export interface FileServerOptions {
+  /** Answer `Range: bytes=<n>-` with 206 (when `If-Range` matches the ETag); false: always 200. @default true */
+  honourRange?: boolean;
+  /** Sent as the ETag, and compared with `If-Range`. @default '"v1"' */
+  etag?: string;
+  /** Write the body in chunks of this many bytes, waiting `everyMs` after each: a server that takes its time. */
+  dribble?: { bytes: number; everyMs: number };
+  /** Send this many bytes of the body, then nothing more (the connection stays open). */
+  stallAfter?: number;
+}
+
+export interface FileServer {
+  url: string;
+  /** The Range and If-Range headers of each request, in order. */
+  requests: { url: string; range?: string; ifRange?: string }[];
+  /** What a download gets; replace it (with `options.etag`) to change the resource. */
+  content: Buffer;
+  options: FileServerOptions;
+  /** Most responses being written at once. */
+  readonly maxInFlight: number;
+  close(): Promise<void>;
+}
+
+/** A loopback server of one resource, on every path, with the Range behaviour of `options`. */
+export async function startFileServer(content: Buffer, options: FileServerOptions = {}): Promise<FileServer> {
+  let inFlight = 0;
+  const state: FileServer = {
+    url: '',
+    requests: [],
+    content,
+    options,
+    maxInFlight: 0,
+    close: async () => undefined,
+  };
+  const server = await startServer(async (req, res) => {
+    const { honourRange = true, etag = '"v1"', dribble, stallAfter } = state.options;
+    const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+    const ifRange = typeof req.headers['if-range'] === 'string' ? req.headers['if-range'] : undefined;
+    state.requests.push({ url: req.url, ...(range && { range }), ...(ifRange && { ifRange }) });
+    const data = state.content;
+    const start = Number(/^bytes=(\d+)-$/.exec(range ?? '')?.[1] ?? 0);
+    const ranged = range !== undefined && honourRange && (ifRange === undefined || ifRange === etag);
+    if (ranged && start >= data.length) {
+      res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
+      return;
+    }
+    const body = ranged ? data.subarray(start) : data;
+    res.writeHead(ranged ? 206 : 200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(body.length),
+      etag,
+      ...(ranged && { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` }),
+    });
+    inFlight++;
+    (state as { maxInFlight: number }).maxInFlight = Math.max(state.maxInFlight, inFlight);
+    res.once('close', () => inFlight--);
+    const sent = stallAfter === undefined ? body : body.subarray(0, stallAfter);
+    const step = dribble?.bytes ?? sent.length;
+    for (let i = 0; i < sent.length; i += step) {
+      if (dribble && i > 0) await new Promise((r) => setTimeout(r, dribble.everyMs));
+      if (!res.write(sent.subarray(i, i + step))) await once(res, 'drain');
+    }
+    if (stallAfter === undefined) res.end();
+  });
+  state.url = server.url;
+  state.close = server.close;
+  return state;
+}

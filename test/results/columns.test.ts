@@ -3,6 +3,7 @@
  * position, scores, `other_scores` (scores without a column, never lost) and `meta.<key>` last.
  */
 import { describe, expect, it } from 'vitest';
+import type { ModelName } from '../../src/hume/schemas.js';
 import { EXPRESSIONS_48, EXPRESSIONS_53 } from '../../src/emulator/names.js';
 import { KEY_COLUMNS, ModelTable, type PredictionOf, type RowKey } from '../../src/results/columns.js';
 import { flattenMetadata, MAX_META_COLUMNS, MetaColumns } from '../../src/results/metadata.js';
@@ -12,23 +13,26 @@ const scores = (names: readonly string[], score = 0.5) => names.map((name) => ({
 const key: RowKey = { itemId: 'i1', line: 7, jobId: 'job-1', source: '/data/a.zip', innerPath: 'x/a.jpg', groupId: 'unknown' };
 const KEYS = ['i1', 7, 'job-1', '/data/a.zip', 'x/a.jpg', 'unknown'];
 
+/** A model's table with the header its first prediction gives. */
+const tableOf = <M extends ModelName>(model: M, first: PredictionOf<M>, meta?: string[]) => new ModelTable(model, ModelTable.specOf(model, first), meta);
+
 function face(extra: Partial<PredictionOf<'face'>> = {}): PredictionOf<'face'> {
   return { frame: 0, time: 0, prob: 0.99, box: { x: 1, y: 2, w: 3, h: 4 }, emotions: scores(EXPRESSIONS_48), ...extra };
 }
 
 describe('ModelTable', () => {
   it('takes face facs and descriptions columns (names never published) from the first prediction', () => {
-    const table = new ModelTable('face', face({ facs: scores(['AU1', 'AU2']), descriptions: scores(['Smile']) }));
+    const table = tableOf('face', face({ facs: scores(['AU1', 'AU2']), descriptions: scores(['Smile']) }));
     expect(table.header.slice(13)).toEqual([...EXPRESSIONS_48, 'facs_AU1', 'facs_AU2', 'desc_Smile', 'other_scores']);
   });
 
   it('starts every model with the same key columns, in the documented order', () => {
     expect(KEY_COLUMNS).toEqual(['item_id', 'line', 'job_id', 'source', 'source_inner_path', 'group_id']);
-    expect(new ModelTable('face', face()).header.slice(0, 6)).toEqual([...KEY_COLUMNS]);
+    expect(tableOf('face', face()).header.slice(0, 6)).toEqual([...KEY_COLUMNS]);
   });
 
   it('puts unknown names and families absent from the header in `other_scores`, and leaves missing scores empty', () => {
-    const table = new ModelTable('face', face());
+    const table = tableOf('face', face());
     const row = table.row(key, face({
       emotions: [{ name: 'Joy', score: 0.25 }, { name: 'Bliss', score: 0.75 }],
       facs: [{ name: 'AU9', score: 0.1 }],
@@ -43,7 +47,7 @@ describe('ModelTable', () => {
   it('adds sentiment and toxicity columns only when the first language prediction carries them', () => {
     const word = (more: Partial<PredictionOf<'language'>> = {}): PredictionOf<'language'> =>
       ({ text: 'hi', position: { begin: 0, end: 2 }, emotions: scores(EXPRESSIONS_53), ...more });
-    const plain = new ModelTable('language', word());
+    const plain = tableOf('language', word());
     expect(plain.header).toEqual([...KEY_COLUMNS, 'text', 'position_begin', 'position_end', 'time_begin', 'time_end', 'confidence', ...EXPRESSIONS_53, 'other_scores']);
     const row = plain.row(key, word({ sentiment: [{ name: '5', score: 1 }] }));
     expect(row.at(-1)).toBe('{"sentiment":{"5":1}}');
@@ -51,7 +55,7 @@ describe('ModelTable', () => {
   });
 
   it('ends with the meta columns it was given, filled from the row key, empty where the item has none', () => {
-    const table = new ModelTable('face', face(), ['meta.site', 'meta.speaker.age']);
+    const table = tableOf('face', face(), ['meta.site', 'meta.speaker.age']);
     expect(table.header.slice(-3)).toEqual(['other_scores', 'meta.site', 'meta.speaker.age']);
     const row = table.row({ ...key, meta: flattenMetadata({ speaker: { age: 41 } }) }, face());
     expect(row.slice(-3)).toEqual(['', null, 41]);

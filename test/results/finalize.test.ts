@@ -12,11 +12,10 @@ import { createFinalizeActivities, type FinalizeDeps } from '../../src/activitie
 import { humePlanRedrive, type RedrivePlan } from '../../src/activities/redrive.js';
 import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, SENTIMENT, TOXICITY } from '../../src/emulator/names.js';
 import type { Predictions } from '../../src/hume/schemas.js';
-import { mapSourcesToItems } from '../../src/results/mapping.js';
 import type { FinalizeInput, RunSummary } from '../../src/activities/finalize.js';
 import type { BatchRange } from '../../src/schemas/batch.js';
 import {
-  failedUrl, fileResult, finalize, hashTree, jsonlLoader, range, readJsonl, textResult, urlResult, writeRun,
+  failedUrl, fileResult, finalize, hashTree, jsonlLoader, mapSources, range, readJsonl, textResult, urlResult, writeRun,
   type RunFixture,
 } from './helpers.js';
 
@@ -52,7 +51,7 @@ let batch0: Predictions;
 async function completed(r: BatchRange, jobId: string, predictions: Predictions) {
   const items = await jsonlLoader({ path: join(runDir, 'manifest.jsonl'), format: 'jsonl', sha256: '' }, r, { config: {} });
   const predictionsPath = `jobs/${r.index}-${jobId}/predictions.json`;
-  return { outcome: { batch: r.index, jobId, status: 'COMPLETED' as const, predictionsPath, items: mapSourcesToItems(predictions, items) }, predictions };
+  return { outcome: { batch: r.index, jobId, status: 'COMPLETED' as const, predictionsPath, items: mapSources(predictions, items) }, predictions };
 }
 
 beforeAll(async () => {
@@ -275,7 +274,7 @@ describe('archives, sources no item claimed, and where meta columns come from', 
       urlResult('https://x.test/stray.jpg'),
     ];
     const items = await jsonlLoader({ path: join(archiveDir, 'manifest.jsonl'), format: 'jsonl', sha256: '' }, R, { config: {} });
-    const outcome = { batch: 0, jobId: 'job-a', status: 'COMPLETED' as const, predictionsPath: 'jobs/0-job-a/predictions.json', items: mapSourcesToItems(predictions, items) };
+    const outcome = { batch: 0, jobId: 'job-a', status: 'COMPLETED' as const, predictionsPath: 'jobs/0-job-a/predictions.json', items: mapSources(predictions, items) };
     const run = await writeRun(archiveDir, { manifest: ARCHIVE_MANIFEST, ranges: [R], invalid: [], jobs: [{ outcome, predictions }] });
     run.plan.manifest = { ...run.plan.manifest, ...manifest };
     const loads: number[] = [];

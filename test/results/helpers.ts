@@ -1,6 +1,6 @@
 /**
  * A small synthetic run on disk: a JSONL manifest, plan.jsonl, invalid.jsonl and per-job
- * outcomes and predictions in Hume's shapes (made by the emulator's own generator).
+ * outcomes and predictions in Hume's shapes (seeded, so every call gives the same).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,26 +9,90 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { writeBatchOutcome } from '../../src/results/outcome.js';
 import { createFinalizeActivities, type FinalizeDeps, type FinalizeInput, type RunSummary } from '../../src/activities/finalize.js';
 import { mediaKind, urlFileName } from '../../src/emulator/media.js';
-import { predictSource } from '../../src/emulator/predictions.js';
-import { echoRequest, parseBaseRequest } from '../../src/emulator/request.js';
-import { HUME_LIMITS } from '../../src/hume/limits.js';
-import { SourcePredictResult, type Predictions } from '../../src/hume/schemas.js';
+import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, SENTIMENT, TOXICITY } from '../../src/emulator/names.js';
+import { type ModelName, SourcePredictResult, type Predictions } from '../../src/hume/schemas.js';
+import { outcomeItems, SourceMatcher, type SourceReturn } from '../../src/results/mapping.js';
 import type { BatchOutcome, BatchRange, InvalidLine, ItemRecord, PlanResult } from '../../src/schemas/batch.js';
 
 /** Every model, with sentiment and toxicity, as a run's shared config would ask. */
 export const ALL_MODELS = { face: {}, burst: {}, prosody: {}, language: { sentiment: {}, toxicity: {} }, ner: {}, facemesh: {} };
-const request = echoRequest(parseBaseRequest({ models: ALL_MODELS, text: ['x'] }), [], { ...HUME_LIMITS });
 
-/** Emulator output parsed with the client's own schema, as the results activity stores it. */
+/** Seeded scores in [0, 1), so a source's predictions are the same on every call. */
+function scorer(seed: string): () => number {
+  let h = 2166136261;
+  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return () => {
+    h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
+    return Math.round((h / 2 ** 32) * 1e6) / 1e6;
+  };
+}
+const scores = (next: () => number, names: readonly string[]) => names.map((name) => ({ name, score: next() }));
+function distribution(next: () => number, names: readonly string[]) {
+  const raw = names.map(() => next() + 0.01);
+  const total = raw.reduce((a, b) => a + b, 0);
+  return names.map((name, i) => ({ name, score: raw[i]! / total }));
+}
+
+/** Which models apply to a kind of media, as Hume (and the emulator) apply them. */
+const APPLIES: Record<string, readonly ModelName[]> = {
+  image: ['face', 'facemesh'], audio: ['burst', 'prosody', 'language', 'ner'], video: ['face', 'facemesh', 'burst', 'prosody', 'language', 'ner'], text: ['language', 'ner'],
+};
+const MEDIA_WORDS = 'hello there world';
+
+/** Hume's predictions for one file, in Hume's shapes: one face, words of the transcript (or text), its capitalised words as entities. */
+function predictFile(file: string, kind: string, words: string[], seed: string) {
+  const next = scorer(seed);
+  const media = kind !== 'text';
+  let at = 0;
+  const spans = words.map((word) => {
+    const begin = at;
+    at += [...word].length + 1;
+    return { word, position: { begin, end: begin + [...word].length }, time: media ? { begin: begin / 10, end: (begin + 4) / 10 } : null };
+  });
+  const group = (predictions: unknown[]) => ({ metadata: null, grouped_predictions: [{ id: 'unknown', predictions }] });
+  const build: Record<ModelName, () => unknown> = {
+    face: () => group([{ frame: 0, time: 0, prob: next(), box: { x: 10, y: 20, w: 30, h: 40 }, emotions: scores(next, EXPRESSIONS_48), facs: null, descriptions: null }]),
+    facemesh: () => group([{ emotions: scores(next, EXPRESSIONS_48) }]),
+    burst: () => group([{ time: { begin: 0, end: 1 }, emotions: scores(next, EXPRESSIONS_48), descriptions: scores(next, BURST_DESCRIPTIONS) }]),
+    prosody: () => group([{ text: words.join(' '), time: { begin: 0, end: 2 }, confidence: next(), speaker_confidence: null, emotions: scores(next, EXPRESSIONS_48) }]),
+    language: () => group(spans.map((s) => ({
+      text: s.word, position: s.position, time: s.time, confidence: next(), speaker_confidence: null,
+      emotions: scores(next, EXPRESSIONS_53), sentiment: distribution(next, SENTIMENT), toxicity: scores(next, TOXICITY),
+    }))),
+    ner: () => group(spans.filter((s) => /^[A-Z]/.test(s.word)).map((s) => {
+      const entity = s.word.replace(/[^\p{L}\p{N}]/gu, '');
+      return { entity, position: s.position, entity_confidence: next(), support: next(), uri: `https://x.test/wiki/${entity}`, link_word: entity, time: s.time, confidence: next(), speaker_confidence: null, emotions: scores(next, EXPRESSIONS_53) };
+    })),
+  };
+  const models = Object.fromEntries((APPLIES[kind] ?? []).map((model) => [model, build[model]()]));
+  return { file, file_type: kind, models };
+}
+
+/** Parsed with the client's own schema, as the results activity would read it. */
 const parsed = (result: unknown): SourcePredictResult => SourcePredictResult.parse(result);
+/** A media source; an archive comes back as the emulator returns one: not expanded, a per-file error. */
+function media(source: Record<string, unknown>, file: string, seed: string): SourcePredictResult {
+  const kind = mediaKind(file);
+  if (!APPLIES[kind]) return parsed({ source, results: { predictions: [], errors: [{ message: `${file} is an archive; archives are not expanded`, file }] } });
+  return parsed({ source, results: { predictions: [predictFile(file, kind, MEDIA_WORDS.split(' '), seed)], errors: [] } });
+}
 
-export const urlResult = (url: string) =>
-  parsed(predictSource({ source: { type: 'url', url }, file: urlFileName(url), kind: mediaKind(url), contentKey: url }, request));
-export const textResult = (text: string) =>
-  parsed(predictSource({ source: { type: 'text' }, file: 'text', kind: 'text', contentKey: text, text }, request));
-export const fileResult = (filename: string) =>
-  parsed(predictSource({ source: { type: 'file', filename, content_type: null, md5sum: filename }, file: filename, kind: mediaKind(filename), contentKey: filename }, request));
+export const urlResult = (url: string) => media({ type: 'url', url }, urlFileName(url), url);
+export const textResult = (text: string) => parsed({ source: { type: 'text' }, results: { predictions: [predictFile('text', 'text', text.split(' '), text)], errors: [] } });
+export const fileResult = (filename: string) => media({ type: 'file', filename, content_type: null, md5sum: filename }, filename, filename);
 export const failedUrl = (url: string, error: string) => parsed({ source: { type: 'url', url }, error });
+
+/** A batch's outcome items, mapped the way the results activity maps sources as they stream. */
+export function mapSources(predictions: Predictions, items: ItemRecord[]): BatchOutcome['items'] {
+  const matcher = new SourceMatcher(items);
+  const claimed = new Map<number, { sourceIndex: number } & SourceReturn>();
+  predictions.forEach((result, sourceIndex) => {
+    const item = matcher.claim(result.source);
+    const returned = { error: result.error, hasResults: Boolean(result.results), files: result.results?.predictions.length ?? 0, firstError: result.results?.errors[0]?.message };
+    if (item) claimed.set(item.line, { sourceIndex, ...returned });
+  });
+  return outcomeItems(items, claimed);
+}
 
 export function item(line: number, kind: ItemRecord['kind'], value: string, id = `line-${line}`, metadata?: Record<string, unknown>): ItemRecord {
   return { line, id, kind, value, bytes: kind === 'url' ? 0 : Buffer.byteLength(value), ...(metadata ? { metadata } : {}) };

@@ -1,8 +1,8 @@
 /** Hume's sources back to manifest items: by URL, by upload filename, by text rank, whatever the order. */
 import { describe, expect, it } from 'vitest';
 import type { Predictions } from '../../src/hume/schemas.js';
-import { mapSourcesToItems, sourceInnerPath, uploadFilename } from '../../src/results/mapping.js';
-import { failedUrl, fileResult, item, textResult, urlResult } from './helpers.js';
+import { sourceInnerPath, uploadFilename } from '../../src/results/mapping.js';
+import { failedUrl, fileResult, item, mapSources, textResult, urlResult } from './helpers.js';
 
 describe('uploadFilename', () => {
   it('prefixes the basename with the manifest line, so equal names in one batch stay apart', () => {
@@ -28,11 +28,11 @@ describe('sourceInnerPath', () => {
   });
 });
 
-describe('mapSourcesToItems', () => {
+describe('mapping sources to items', () => {
   it('matches URLs by value, duplicates consumed one by one in order', () => {
     const items = [item(1, 'url', 'https://x.test/a.jpg'), item(2, 'url', 'https://x.test/b.jpg'), item(3, 'url', 'https://x.test/a.jpg')];
     const predictions: Predictions = [urlResult('https://x.test/b.jpg'), urlResult('https://x.test/a.jpg'), urlResult('https://x.test/a.jpg')];
-    expect(mapSourcesToItems(predictions, items)).toEqual([
+    expect(mapSources(predictions, items)).toEqual([
       { line: 1, id: 'line-1', sourceIndex: 1, status: 'completed' },
       { line: 2, id: 'line-2', sourceIndex: 0, status: 'completed' },
       { line: 3, id: 'line-3', sourceIndex: 2, status: 'completed' },
@@ -42,18 +42,18 @@ describe('mapSourcesToItems', () => {
   it('matches files by upload filename, not by basename alone', () => {
     const items = [item(4, 'file', '/a/clip.jpg', 'first'), item(9, 'file', '/b/clip.jpg', 'second')];
     const predictions = [fileResult('9-clip.jpg'), fileResult('4-clip.jpg')];
-    expect(mapSourcesToItems(predictions, items).map((i) => [i.id, i.sourceIndex])).toEqual([['first', 1], ['second', 0]]);
+    expect(mapSources(predictions, items).map((i) => [i.id, i.sourceIndex])).toEqual([['first', 1], ['second', 0]]);
   });
 
   it('matches texts by rank: the k-th text source is the k-th text item', () => {
     const items = [item(1, 'text', 'one'), item(2, 'text', 'two'), item(3, 'text', 'three')];
     const predictions = [textResult('one'), textResult('two'), textResult('three')];
-    expect(mapSourcesToItems(predictions, items).map((i) => i.sourceIndex)).toEqual([0, 1, 2]);
+    expect(mapSources(predictions, items).map((i) => i.sourceIndex)).toEqual([0, 1, 2]);
   });
 
   it('fails an item whose whole source failed, with the source error', () => {
     const items = [item(1, 'url', 'https://x.test/gone.mp4')];
-    expect(mapSourcesToItems([failedUrl('https://x.test/gone.mp4', 'download failed: 404')], items)).toEqual([
+    expect(mapSources([failedUrl('https://x.test/gone.mp4', 'download failed: 404')], items)).toEqual([
       { line: 1, id: 'line-1', sourceIndex: 0, status: 'failed', error: 'download failed: 404' },
     ]);
   });
@@ -63,14 +63,14 @@ describe('mapSourcesToItems', () => {
     const withErrors = urlResult('https://x.test/b.jpg');
     withErrors.results?.errors.push({ message: 'one frame unreadable', file: 'b.jpg' });
     // The emulator does not expand archives: a per-file error and no predictions.
-    const mapped = mapSourcesToItems([urlResult('https://x.test/a.zip'), withErrors], items);
+    const mapped = mapSources([urlResult('https://x.test/a.zip'), withErrors], items);
     expect(mapped[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('archives are not expanded') });
     expect(mapped[1]).toEqual({ line: 2, id: 'line-2', sourceIndex: 1, status: 'completed' });
   });
 
   it('fails an item Hume returned no source for', () => {
     const items = [item(1, 'text', 'hello'), item(2, 'text', 'lost')];
-    expect(mapSourcesToItems([textResult('hello')], items)[1]).toEqual({ line: 2, id: 'line-2', status: 'failed', error: 'no result from Hume' });
+    expect(mapSources([textResult('hello')], items)[1]).toEqual({ line: 2, id: 'line-2', status: 'failed', error: 'no result from Hume' });
   });
 
   it('maps mixed kinds returned in shuffled order', () => {
@@ -88,7 +88,7 @@ describe('mapSourcesToItems', () => {
       urlResult('https://x.test/a.mp4'),
       textResult('second text'),
     ];
-    expect(mapSourcesToItems(predictions, items).map((i) => [i.line, i.sourceIndex, i.status])).toEqual([
+    expect(mapSources(predictions, items).map((i) => [i.line, i.sourceIndex, i.status])).toEqual([
       [1, 2, 'completed'],
       [2, 1, 'completed'],
       [3, 0, 'completed'],

@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FinalizeInput } from '../../src/activities/finalize.js';
-import { mapSourcesToItems } from '../../src/results/mapping.js';
-import { finalize, item, jsonlLoader, manifestLine, range, textResult, writeRun } from './helpers.js';
+import { finalize, item, jsonlLoader, manifestLine, mapSources, range, textResult, writeRun } from './helpers.js';
 
 const JOBS = 40;
 const TEXTS_PER_JOB = 10;
-const WORDS_PER_TEXT = 170; // ≈ 3 KB of language predictions per word: ≈ 5 MB per job
+const WORDS_PER_TEXT = 180; // ≈ 3 KB of language predictions per word: ≈ 5 MB per job
 
 let dir: string;
 let input: FinalizeInput;
@@ -37,7 +36,7 @@ beforeAll(async () => {
         jobId: `job-${r.index}`,
         status: 'COMPLETED' as const,
         predictionsPath: `jobs/${r.index}-job-${r.index}/predictions.json`,
-        items: mapSourcesToItems(predictions, items.slice(r.fromLine - 1, r.toLine)),
+        items: mapSources(predictions, items.slice(r.fromLine - 1, r.toLine)),
       },
       predictions: body,
     })),

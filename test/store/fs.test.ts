@@ -24,6 +24,34 @@ describe('createFsStore', () => {
     expect(await readdir(join(root, 'csv'))).toEqual(['face.csv']);
   });
 
+  it('continues a resumable file from its saved length, dropping what came after, and shows it only once committed', async () => {
+    const store = createFsStore(root);
+    const first = await store.createResumableWriter('csv/face.csv');
+    await first.write('h\u00e9ader\n');
+    await first.write('row 1\n');
+    const saved = await first.save();
+    expect(saved).toBe(Buffer.byteLength('h\u00e9ader\nrow 1\n'));
+    await first.write('row 2, never saved');
+    await first.save();
+    // The process dies here: no commit, no abort.
+    const again = await store.createResumableWriter('csv/face.csv', saved);
+    expect(again.bytes).toBe(saved);
+    await again.write('row 2\n');
+    expect(await store.exists('csv/face.csv')).toBe(false);
+    await again.commit();
+    expect(await readFile(join(root, 'csv/face.csv'), 'utf8')).toBe('h\u00e9ader\nrow 1\nrow 2\n');
+    expect(await readdir(join(root, 'csv'))).toEqual(['face.csv']);
+    await expect(store.createResumableWriter('csv/face.csv', 3)).rejects.toThrow(/face\.csv\.partial/);
+  });
+
+  it('reads a byte range of a file as text', async () => {
+    const store = createFsStore(root);
+    await writeFile(join(root, 'rows.csv'), 'a,1\nb,\u00e9\nc,3\n');
+    let text = '';
+    for await (const chunk of store.readRange('rows.csv', 4, 4 + Buffer.byteLength('b,\u00e9\n'))) text += chunk;
+    expect(text).toBe('b,\u00e9\n');
+  });
+
   it('abort keeps the previous file and leaves no temporary file', async () => {
     const store = createFsStore(root);
     await store.writeJson('summary.json', { v: 1 });

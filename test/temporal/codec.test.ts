@@ -74,8 +74,9 @@ describe('payload encryption end to end', () => {
       args: [{ texts: [TEXT], urls: [SIGNED_URL], config, resultDir: join(outDir, 'job'), polling: { firstPollAfter: '1 hour' } }],
     });
     expect(job.status).toBe('COMPLETED');
-    // The result names the signed URL: it must be encrypted as much as the input.
-    expect(job.sources.map((s) => s.source)).toContain(`url:${SIGNED_URL}`);
+    // The result carries counts, paths and hashes only; the signed URL is in the input alone, encrypted.
+    expect(job.counts).toMatchObject({ sources: 2, sourcesWithPredictions: 2 });
+    expect(JSON.stringify(job)).not.toContain(SIGNED_URL);
 
     const run = await startRun(client, { runId: uniqueId('codec-run'), outDir, config, items: batchItems }, { taskQueue });
     const result = await run.result();

@@ -37,11 +37,12 @@ describe('webhook receiver', () => {
     await temporal.close();
   });
 
-  const post = (id: string, token: string, body: string, contentType = 'application/json') =>
+  const post = (id: string, token: string, body: string | AsyncIterable<Buffer>, contentType = 'application/json') =>
     request(`${receiver.url}/hume/callback/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}&key=k1`, {
       method: 'POST',
       headers: { 'content-type': contentType },
-      body,
+      // undici streams any AsyncIterable, though its types list only Readable.
+      body: body as string,
     });
   const callback = JSON.stringify({ job_id: 'job-1', status: 'COMPLETED', predictions: [] });
   const received = () => temporal.client.workflow.getHandle(workflowId).query(receivedQuery);
@@ -51,6 +52,26 @@ describe('webhook receiver', () => {
     expect(res.statusCode).toBe(200);
     await res.body.dump();
     expect(await received()).toEqual([{ jobId: 'job-1', status: 'COMPLETED' }]);
+  });
+
+  it('reads job_id and status from a callback of 50 MB of predictions, past bodyLimit, without holding them', async () => {
+    const entry = Buffer.from(
+      JSON.stringify({
+        source: { type: 'url', url: 'https://media.test/recording.mp4' },
+        results: { predictions: [{ models: { prosody: { grouped_predictions: [{ id: 'u', predictions: [{ text: 'hello', emotions: [{ name: 'Joy', score: 0.5123 }] }] }] } } }] },
+      }),
+    );
+    const count = Math.ceil((50 * 1024 * 1024) / (entry.length + 1));
+    // job_id before and status after the predictions: neither may be read before the whole body is.
+    async function* body() {
+      yield Buffer.from('{"job_id": "job-big", "predictions": [');
+      for (let i = 0; i < count; i += 1000) yield Buffer.concat(Array.from({ length: Math.min(1000, count - i) }, (_, j) => (i + j === 0 ? entry : Buffer.concat([Buffer.from(','), entry]))));
+      yield Buffer.from('], "status": "COMPLETED"}');
+    }
+    const res = await post(workflowId, signWorkflowId(workflowId, SECRET), body());
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    expect(await received()).toContainEqual({ jobId: 'job-big', status: 'COMPLETED' });
   });
 
   it('accepts the previous secret during a rotation', async () => {
@@ -80,7 +101,7 @@ describe('webhook receiver', () => {
     const before = await received();
     const token = signWorkflowId(workflowId, SECRET);
     const cases: Array<[string, string, number]> = [
-      [JSON.stringify({ job_id: 'big', status: 'COMPLETED', predictions: ['x'.repeat(10_000)] }), 'application/json', 413],
+      [JSON.stringify({ job_id: 'big', status: 'COMPLETED', message: 'x'.repeat(10_000), predictions: [] }), 'application/json', 413],
       ['{"job_id": "broken", ', 'application/json', 400],
       [JSON.stringify({ status: 'COMPLETED' }), 'application/json', 400],
       [JSON.stringify({ job_id: 7, status: 'COMPLETED' }), 'application/json', 400],
