@@ -26,7 +26,7 @@ import {
   BatchLimits,
   type BatchRange,
   DEFAULT_BATCH_LIMITS,
-  type InvalidLine,
+  type InvalidLineRef,
   type ItemRecord,
   type ManifestFormat,
   type ManifestItem,
@@ -108,13 +108,13 @@ async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
 
   const planFile = await JsonlWriter.create(planPath);
   const invalidFile = await JsonlWriter.create(invalidPath);
-  const invalid: InvalidLine[] = [];
+  const invalid: InvalidLineRef[] = [];
   let plan: ManifestPlan;
   try {
     plan = await planManifestFile(source.path, source.format, ctx, limits.data, {
       batch: (range) => planFile.write(range),
       invalid: async (line) => {
-        if (invalid.length < INVALID_IN_RESULT) invalid.push(line);
+        if (invalid.length < INVALID_IN_RESULT) invalid.push({ line: line.line, field: line.field, rule: line.rule });
         await invalidFile.write(line);
       },
       progress: (line) => heartbeat({ line }),
@@ -228,14 +228,15 @@ async function manifestSource(input: PlanManifestInput, runDir: string): Promise
   return { path, format: 'jsonl' };
 }
 
-function refusal(path: string, count: number, invalid: InvalidLine[], invalidPath: string): string {
+function refusal(path: string, count: number, invalid: InvalidLineRef[], invalidPath: string): string {
   const shown = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine);
   const more = count > shown.length ? [`… and ${count - shown.length} more (see ${invalidPath})`] : [];
   return [`the manifest ${path} has ${count} invalid line${count === 1 ? '' : 's'}:`, ...shown, ...more].join('\n');
 }
 
-function describeLine(line: InvalidLine): string {
-  return `line ${line.line}: ${line.field}: ${line.rule} (${line.value})`;
+/** Names the line, field and rule, not the value: the message is recorded in history. */
+function describeLine(line: InvalidLineRef): string {
+  return `line ${line.line}: ${line.field}: ${line.rule}`;
 }
 
 function describeIssue(issue: { path: PropertyKey[]; message: string }): string {

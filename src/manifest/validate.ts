@@ -49,7 +49,8 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
         return problem('file', path, `the file is outside the allowed root ${ctx.allowedRoot} (symlinks followed)`);
       }
     }
-    if (!real) return problem('file', path, `file not found (${absolute})`);
+    // The value is where it was looked for; the rule stays free of it (rules reach history).
+    if (!real) return problem('file', absolute, 'file not found');
     let bytes: number;
     try {
       const handle = await open(real, 'r');

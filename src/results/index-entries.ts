@@ -7,7 +7,7 @@
  * manifest gave it. An invalid line has only `line, status, error`. Keys are built in a fixed
  * order so the file is byte-identical on every finalize.
  */
-import type { BatchOutcome, BatchRange, InvalidLine, ItemRecord, SourceKind } from '../schemas/batch.js';
+import type { BatchOutcome, BatchRange, InvalidLineRef, ItemRecord, SourceKind } from '../schemas/batch.js';
 import { NO_RESULT } from './mapping.js';
 
 export type IndexStatus = 'completed' | 'failed' | 'not_run' | 'invalid';
@@ -99,6 +99,6 @@ export function itemEntries(
   });
 }
 
-export function invalidEntry(invalid: InvalidLine): IndexEntry {
+export function invalidEntry(invalid: InvalidLineRef): IndexEntry {
   return { line: invalid.line, status: 'invalid', error: `${invalid.field}: ${invalid.rule}` };
 }

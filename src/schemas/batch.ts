@@ -47,6 +47,9 @@ export interface InvalidLine {
   rule: string;
 }
 
+/** An invalid line as history may carry it: without its value (an item's URL, path or text). */
+export type InvalidLineRef = Omit<InvalidLine, 'value'>;
+
 /** Per-request limits a run batches under: Hume's, or lower ones the run asks for. */
 export const BatchLimits = z.object({
   maxUrlsPerJob: z.number().int().min(1).max(100),
@@ -104,8 +107,8 @@ export interface PlanResult {
   items: number;
   validItems: number;
   invalidCount: number;
-  /** Every invalid line up to 1,000; the full list is in `<run>/invalid.jsonl`. */
-  invalid: InvalidLine[];
+  /** Every invalid line up to 1,000, without values; the full list, values too, is in `<run>/invalid.jsonl`. */
+  invalid: InvalidLineRef[];
   batches: number;
   uploadBytes: number;
   /** `<run>/plan.jsonl`: one BatchRange per line, read in pages by the workflow. */

@@ -59,7 +59,7 @@ describe('manifest honesty', () => {
     const head = Buffer.from('id,text\na,fine\n');
     await writeFile(path, Buffer.concat([head, Buffer.from('b,ol'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
     const result = await plan({ runDir: join(dir, 'run'), manifest: { path }, config: { models: { language: {} } }, skipInvalid: true });
-    expect(result.invalid).toEqual([{ line: 3, field: '(line)', value: expect.any(String), rule: expect.stringContaining(`at byte offset ${head.length + 4} of the manifest`) }]);
+    expect(result.invalid).toEqual([{ line: 3, field: '(line)', rule: expect.stringContaining(`at byte offset ${head.length + 4} of the manifest`) }]);
 
     const badHeader = join(dir, 'bad-header.csv');
     await writeFile(badHeader, Buffer.concat([Buffer.from('id,t'), Buffer.from([0xff]), Buffer.from('xt\na,b\n')]));

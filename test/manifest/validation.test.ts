@@ -2,7 +2,7 @@ import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planManifestFile } from '../../src/manifest/index.js';
-import { DEFAULT_BATCH_LIMITS, type InvalidLine } from '../../src/schemas/batch.js';
+import { DEFAULT_BATCH_LIMITS, type InvalidLine, type InvalidLineRef } from '../../src/schemas/batch.js';
 import { batchesOf, failureOf, jsonl, loadAll, plan, readJsonl, tempDir } from './helpers.js';
 
 
@@ -57,13 +57,13 @@ async function manifestWithEveryRule(dir: string): Promise<{ path: string; expec
   };
 }
 
-function expectReport(invalid: InvalidLine[], expected: Array<[number, string, RegExp]>): void {
+function expectReport(invalid: InvalidLineRef[], expected: Array<[number, string, RegExp]>): void {
   expect(invalid.map((i) => [i.line, i.field])).toEqual(expected.map(([line, field]) => [line, field]));
   invalid.forEach((line, i) => expect(line.rule).toMatch(expected[i]?.[2] ?? /^$/));
 }
 
 describe('validating a manifest', () => {
-  it('refuses the run with every invalid line, each with line, field, value and rule', async () => {
+  it('refuses the run with every invalid line: line, field and rule in the failure, values only in invalid.jsonl', async () => {
     const dir = await tempDir();
     const { path, expected } = await manifestWithEveryRule(dir);
     const runDir = join(dir, 'run');
@@ -71,17 +71,22 @@ describe('validating a manifest', () => {
     const failure = await failureOf(plan({ runDir, manifest: { path } }));
 
     expect(failure).toMatchObject({ type: 'INVALID_MANIFEST', nonRetryable: true });
-    const [details] = failure.details as [{ invalidCount: number; invalid: InvalidLine[] }];
+    const [details] = failure.details as [{ invalidCount: number; invalid: InvalidLineRef[] }];
     expect(details.invalidCount).toBe(expected.length);
     expectReport(details.invalid, expected);
-    expect(details.invalid.find((i) => i.line === 12)).toEqual({ line: 12, field: 'url', value: 'ftp://example.com/f.mp4', rule: 'only http and https URLs are allowed' });
-    expect(details.invalid.find((i) => i.line === 4)?.value).toBe('red');
-    expect(details.invalid.find((i) => i.line === 7)?.value).toBe('url=https://example.com/e.mp4 text=and text');
-    expect(await readJsonl(join(runDir, 'invalid.jsonl'))).toEqual(details.invalid);
+    // The failure is recorded in history: it names the line, never its URL, path or text.
+    expect(details.invalid.find((i) => i.line === 12)).toEqual({ line: 12, field: 'url', rule: 'only http and https URLs are allowed' });
+    const written = (await readJsonl(join(runDir, 'invalid.jsonl'))) as InvalidLine[];
+    expect(written.map(({ value: _, ...ref }) => ref)).toEqual(details.invalid);
+    expect(written.find((i) => i.line === 12)?.value).toBe('ftp://example.com/f.mp4');
+    expect(written.find((i) => i.line === 4)?.value).toBe('red');
+    expect(written.find((i) => i.line === 7)?.value).toBe('url=https://example.com/e.mp4 text=and text');
+    expect(written.find((i) => i.line === 9)?.value).toBe(join(dir, 'missing.wav'));
     expect(failure.message.split('\n')).toEqual([
       `the manifest ${path} has ${expected.length} invalid lines:`,
-      ...details.invalid.map((i) => `line ${i.line}: ${i.field}: ${i.rule} (${i.value})`),
+      ...details.invalid.map((i) => `line ${i.line}: ${i.field}: ${i.rule}`),
     ]);
+    for (const { value } of written.filter((i) => i.value.length > 3)) expect(failure.message).not.toContain(value);
   });
 
   it('lists the first 20 bad lines in the message and counts the rest', async () => {
@@ -91,7 +96,7 @@ describe('validating a manifest', () => {
     const failure = await failureOf(plan({ runDir: join(dir, 'run'), manifest: { path } }));
     const lines = failure.message.split('\n');
     expect(lines).toHaveLength(22);
-    expect(lines[1]).toBe('line 1: text: the text is empty ()');
+    expect(lines[1]).toBe('line 1: text: the text is empty');
     expect(lines[21]).toBe(`… and 5 more (see ${join(dir, 'run', 'invalid.jsonl')})`);
   });
 
@@ -122,7 +127,7 @@ describe('validating a manifest', () => {
     const path = join(dir, 'm.jsonl');
     await writeFile(path, jsonl({ text: 'hello' }, { url: 'https://example.com/a.mp4' }));
     const failure = await failureOf(plan({ runDir: join(dir, 'r1'), manifest: { path }, config: { models: { face: {}, language: null } } }));
-    expect(failure.message).toContain('line 1: text: a text item needs a text model (language or ner) in models (hello)');
+    expect(failure.message).toContain('line 1: text: a text item needs a text model (language or ner) in models');
     await expect(plan({ runDir: join(dir, 'r2'), manifest: { path }, config: { models: { ner: {} } } })).resolves.toMatchObject({ validItems: 2 });
     await expect(plan({ runDir: join(dir, 'r3'), manifest: { path }, config: { models: null } })).resolves.toMatchObject({ validItems: 2 });
   });
@@ -206,7 +211,7 @@ describe('allowedRoot', () => {
     );
     const result = await plan({ runDir: join(dir, 'run'), manifest: { path }, allowedRoot: root, skipInvalid: true });
     const outside = `the file is outside the allowed root ${root} (symlinks followed)`;
-    expect(result.invalid).toEqual([
+    expect(await readJsonl(join(dir, 'run', 'invalid.jsonl'))).toEqual([
       { line: 2, field: 'file', value: '../outside.wav', rule: outside },
       { line: 3, field: 'file', value: 'sneaky.wav', rule: outside },
       { line: 5, field: 'file', value: join(dir, 'outside.wav'), rule: outside },
