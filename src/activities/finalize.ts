@@ -150,7 +150,10 @@ async function writeRows(
       for await (const line of invalid.before(entry.line)) await writeEntry(invalidEntry(line));
       await writeEntry(entry, chosen.get(entry.line)?.outcome.status === 'FAILED');
     }
-    for (const [outcome, shard] of shards) {
+    for (const [outcome, checked] of shards) {
+      // With several jobs in a batch (a redrive), an earlier one may have just opened a model's CSV
+      // under its own header: check this job's shard against it again before copying.
+      const shard = shards.size > 1 ? await jobShard(store, out, outcome, byLine, signal) : checked;
       tally.predictionErrors += await copyJobRows(out, meta, outcome, shard, byLine, (line) => chosen.get(line)?.outcome === outcome);
     }
     await store.writeJson(FINALIZE_CHECKPOINT_JSON, {

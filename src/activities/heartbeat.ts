@@ -8,7 +8,7 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 export interface Progress {
   /**
-   * Details carried by every later heartbeat (and sent at once). They are recorded in history
+   * Details carried by every later heartbeat (the first report is sent at once). They are recorded in history
    * when the attempt fails, so counts and offsets only: never an item's URL, text or file name.
    */
   report(details: Record<string, number>): void;
@@ -18,19 +18,23 @@ export interface Progress {
 
 export async function whileHeartbeating<T>(fn: (signal: AbortSignal, progress: Progress) => Promise<T>): Promise<T> {
   const context = Context.current();
-  let details: Record<string, number> | undefined;
+  const recorded = context.info.heartbeatDetails as unknown;
+  const previous = isCounts(recorded) ? recorded : undefined;
+  // A heartbeat replaces the recorded details: until this attempt reports, it carries the previous
+  // attempt's, so an attempt that fails early does not erase where the last one got to.
+  let details = previous;
+  let reported = false;
   const beat = () => (details === undefined ? context.heartbeat() : context.heartbeat(details));
   beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
-  const previous = context.info.heartbeatDetails as unknown;
   const progress: Progress = {
     report(next) {
-      const first = details === undefined;
       details = next;
       // Temporal throttles heartbeats itself; the first report goes at once so a stuck transfer shows.
-      if (first) beat();
+      if (!reported) beat();
+      reported = true;
     },
-    previous: isCounts(previous) ? previous : undefined,
+    previous,
   };
   try {
     return await fn(context.cancellationSignal, progress);

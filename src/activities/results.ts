@@ -5,14 +5,16 @@
  * hashes travel back: no item's URL, text or file name, and no per-file error message (they may
  * name files), which stay in predictions.json and the outcome on disk.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { HumeClient } from '../hume/client.js';
+import type { DownloadResult, HumeClient } from '../hume/client.js';
+import { sha256OfFile } from '../hume/download.js';
 import type { JobConfig } from '../hume/schemas.js';
 import { ARTIFACTS_ZIP, jobDir, PREDICTIONS_JSON } from '../results/layout.js';
 import { outcomeItems, SourceMatcher, type SourceReturn } from '../results/mapping.js';
 import { writeBatchOutcome } from '../results/outcome.js';
+import { InvalidPredictionsError } from '../results/prediction-stream.js';
 import { countPredictions, writeShards } from '../results/shards.js';
 import type { BatchSource, PredictionCounts, StoredResults } from '../schemas/humeJob.js';
 import { createFsStore } from '../store/fs.js';
@@ -37,7 +39,7 @@ export function createFetchResults(hume: HumeClient) {
     await mkdir(resultDir, { recursive: true });
     return whileHeartbeating(async (signal, progress) => {
       // Byte counts only: a retried attempt resumes each download where the last heartbeat left it.
-      const transferred = { predictionsBytes: 0, artifactsBytes: 0 };
+      const transferred = { predictionsBytes: progress.previous?.predictionsBytes ?? 0, artifactsBytes: progress.previous?.artifactsBytes ?? 0 };
       const download = (what: keyof typeof transferred) => ({
         signal,
         onProgress: (bytes: number) => {
@@ -46,16 +48,25 @@ export function createFetchResults(hume: HumeClient) {
         },
         resumeFromBytes: progress.previous?.[what],
       });
-      const predictions = await humeCall(() => hume.downloadPredictions(jobId, join(resultDir, PREDICTIONS_JSON), download('predictionsBytes')));
-      const zip = artifacts
-        ? await humeCall(() => hume.downloadArtifacts(jobId, join(resultDir, ARTIFACTS_ZIP), download('artifactsBytes')))
-        : undefined;
+      // A file in place is complete (downloads are renamed into place whole, and a job's results
+      // never change): an attempt that failed after its download does not download it again.
+      const fetched = async (path: string, get: () => Promise<DownloadResult>): Promise<DownloadResult> => {
+        const size = await stat(path).then((s) => s.size, () => undefined);
+        return size === undefined ? humeCall(get) : { path, bytes: size, sha256: await sha256OfFile(path) };
+      };
+      const predictionsPath = join(resultDir, PREDICTIONS_JSON);
+      const predictions = await fetched(predictionsPath, () => hume.downloadPredictions(jobId, predictionsPath, download('predictionsBytes')));
+      const artifactsPath = join(resultDir, ARTIFACTS_ZIP);
+      const zip = artifacts ? await fetched(artifactsPath, () => hume.downloadArtifacts(jobId, artifactsPath, download('artifactsBytes'))) : undefined;
       let counts: PredictionCounts;
       let batchItems: StoredResults['batchItems'];
-      if (batch) {
-        ({ counts, batchItems } = await shardBatch(batch, config ?? {}, jobId, predictions.path, signal));
-      } else {
-        counts = await countPredictions(predictions.path, signal);
+      try {
+        if (batch) ({ counts, batchItems } = await shardBatch(batch, config ?? {}, jobId, predictions.path, signal));
+        else counts = await countPredictions(predictions.path, signal);
+      } catch (err) {
+        // Fetching the same bytes again would fail the same way.
+        if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_PREDICTIONS');
+        throw err;
       }
       return {
         predictionsPath: predictions.path,

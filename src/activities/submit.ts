@@ -1,9 +1,11 @@
 /** Creates the Hume job for one submission, and never a second one for the same submission. */
+import { basename } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HumeClient } from '../hume/client.js';
 import { HumeHttpError } from '../hume/errors.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
+import { uploadFilename } from '../results/mapping.js';
 import type { ItemRecord } from '../schemas/batch.js';
 import { HumeJobInput } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
@@ -91,7 +93,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
         // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
         // so the next try need not search for one.
         if (err instanceof HumeHttpError && refusedOutright(err.status)) await journal.write({ key: submissionKey });
-        throw toActivityFailure(items ? withoutItemValues(err, items) : err);
+        throw items ? withoutItemValues(err, items) : toActivityFailure(err);
       }
       await journal.write({ key: submissionKey, sentAtMs, jobId });
       return { jobId, callbacks: willCallBack, adopted: false, sentAtMs };
@@ -110,17 +112,34 @@ const refusedOutright = (status = 500): boolean => status < 500 && status !== 40
 
 /**
  * A batch's failure is recorded in history, which must hold no item's URL, path or text: an
- * answer quoting one (a 400 naming the bad URL, a file that vanished) names its manifest line.
+ * answer quoting one (a 400 naming the bad URL, a file that vanished, its upload name) names its
+ * manifest line instead. A new failure, without the original's stack or cause, which would quote
+ * them too; the classification (type, retryable, Retry-After) is kept.
  */
 function withoutItemValues(err: unknown, items: ItemRecord[]): unknown {
-  if (!(err instanceof Error)) return err;
-  let message = err.message;
+  // Cancellation is the caller's decision and must stay one.
+  if (err instanceof CancelledFailure) return err;
+  const failure = toActivityFailure(err);
+  const classified = failure instanceof ApplicationFailure ? failure : undefined;
+  let message = failure instanceof Error ? failure.message : String(failure);
   for (const item of items) {
-    if (item.value.length >= MIN_REDACTED_CHARS && message.includes(item.value)) message = message.replaceAll(item.value, `<manifest line ${item.line}>`);
+    for (const value of quotedForms(item)) {
+      if (value.length >= MIN_REDACTED_CHARS) message = message.replaceAll(value, `<manifest line ${item.line}>`);
+    }
   }
-  if (message === err.message) return err;
-  err.message = message;
-  return err;
+  return ApplicationFailure.create({
+    message,
+    type: classified?.type ?? (failure instanceof Error ? failure.name : 'Error'),
+    nonRetryable: classified?.nonRetryable ?? false,
+    nextRetryDelay: classified?.nextRetryDelay,
+  });
+}
+
+/** How an item may come back in an answer: as given, as uploaded, or a URL by its path alone. */
+function quotedForms(item: ItemRecord): string[] {
+  if (item.kind === 'file') return [item.value, uploadFilename(item), basename(item.value)];
+  if (item.kind === 'url' && URL.canParse(item.value)) return [item.value, new URL(item.value).pathname];
+  return [item.value];
 }
 
 /** Shorter values (a one-word text) would blank unrelated words of the message. */

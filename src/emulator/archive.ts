@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -124,8 +125,14 @@ async function digest(name: string, stream: EntryStream, copy: string | undefine
       if (sink) yield chunk;
     }
   };
-  if (sink) await pipeline(stream, through, sink);
-  else for await (const _ of through(stream)) { /* consumed for the hash */ }
+  try {
+    if (sink) await pipeline(stream, through, sink);
+    else for await (const _ of through(stream)) { /* consumed for the hash */ }
+  } catch (err) {
+    // A cap or corruption met mid-entry: its copy is of no use, and a kept `dataDir` would keep it.
+    if (copy) await rm(copy, { force: true });
+    throw err;
+  }
   return { name, md5: md5.digest('hex'), bytes, head: Buffer.concat(head), ...(copy ? { copy } : {}) };
 }
 

@@ -16,7 +16,7 @@ export function wavSeconds(head: Buffer, totalBytes: number): number | undefined
   for (let at = 12; at + 8 <= head.length;) {
     const id = head.toString('latin1', at, at + 4);
     const size = head.readUInt32LE(at + 4);
-    if (id === 'fmt ' && at + 16 <= head.length) byteRate = head.readUInt32LE(at + 16);
+    if (id === 'fmt ' && at + 20 <= head.length) byteRate = head.readUInt32LE(at + 16);
     if (id === 'data') {
       if (!byteRate) return undefined;
       // Streamed WAVs leave the size 0 or 0xFFFFFFFF: then the data runs to the end of the file.

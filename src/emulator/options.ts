@@ -40,7 +40,7 @@ export const DEFAULTS = {
   },
   /** Which http(s) URLs are really downloaded; the others get content derived from the URL string. */
   fetchUrls: 'loopback' as 'loopback' | 'all' | 'none',
-  /** One URL download's timeout, ms. */
+  /** How long a URL download may go without a byte, ms. */
   fetchTimeoutMs: 10_000,
   /** Seeds job timing and fault draws (predictions are seeded by content, not by this). */
   seed: 1,

@@ -22,10 +22,10 @@ export async function downloadToFile(
   path: string,
   opts: { dispatcher: Dispatcher; signal: AbortSignal; timeoutMs: number },
 ): Promise<DownloadedFile> {
-  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { dispatcher: opts.dispatcher, signal });
+    // Idle timeouts, not a total one: a 1 GB file within Hume's limits may take minutes.
+    res = await request(url, { dispatcher: opts.dispatcher, signal: opts.signal, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
   } catch (err) {
     throw new Error(`failed to download ${url}: ${describe(err)}`);
   }

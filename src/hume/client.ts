@@ -146,7 +146,8 @@ export class HumeClient {
   async startJob(request: InferenceBaseRequest, options?: CallOptions): Promise<string> {
     const call = 'startJob';
     const body = jsonRequestBody(validateRequest(call, request, 'sources'));
-    return this.#startJob(call, options, { body, ...(body.length > LARGE_JSON_BODY_BYTES && { transfer: { slot: false } }) });
+    // Big texts are a transfer like an upload of files: they wait for a slot, so a worker never sends many at once.
+    return this.#startJob(call, options, { body, ...(body.length > LARGE_JSON_BODY_BYTES && { transfer: { slot: true } }) });
   }
 
   /** Starts a job on local files, streamed from disk, plus whatever `request` adds. */

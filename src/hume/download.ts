@@ -116,6 +116,8 @@ async function receive(
       new Writable({
         // Counted once written, so a heartbeat never reports bytes the partial file does not hold.
         write(chunk: Buffer, _encoding, done) {
+          // A cancelled attempt (heartbeat timed out, a newer attempt runs) must stop writing at once.
+          if (options.signal?.aborted) return done(options.signal.reason as Error);
           file.write(chunk, 0, chunk.length, bytes).then(() => {
             hash.update(chunk);
             bytes += chunk.length;
@@ -132,9 +134,23 @@ async function receive(
     // Retryable: the partial file stays, and the next attempt can resume from its heartbeat.
     throw new HumeNetworkError({ call, reason: `network error: body ended after ${bytes} of ${total} bytes` });
   }
+  const sha256 = hash.digest('hex');
+  // What was streamed must be what the file holds: an older attempt still writing into the same
+  // partial file would leave bytes of its own. Read back once; a mismatch starts over from byte 0.
+  if ((await sha256OfFile(paths.partial)) !== sha256) {
+    await discard(paths);
+    throw new HumeNetworkError({ call, reason: 'network error: the downloaded file does not hold the bytes received (written by another attempt?); starting over' });
+  }
   await rename(paths.partial, paths.dest);
   await rm(paths.sidecar, { force: true });
-  return { path: paths.dest, bytes, sha256: hash.digest('hex') };
+  return { path: paths.dest, bytes, sha256 };
+}
+
+/** The sha256 of a file on disk, read as a stream. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /**

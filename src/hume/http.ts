@@ -135,8 +135,9 @@ export class HumeHttp {
     if (transfer && req.body) scaledDeadline(req.body.length);
     else timer.deadline(timeoutMs, `timed out after ${timeoutMs} ms`);
     const signal = options?.signal ? AbortSignal.any([timer.signal, options.signal]) : timer.signal;
+    let res: Dispatcher.ResponseData | undefined;
     try {
-      const res = await request(this.#url(req), {
+      res = await request(this.#url(req), {
         method: req.method,
         headers: {
           'x-hume-api-key': this.#settings.apiKey,
@@ -170,6 +171,8 @@ export class HumeHttp {
       }
       return await consume(res.body, res);
     } catch (e) {
+      // A body nobody read to its end would hold the connection until garbage collection.
+      if (res && !res.body.destroyed) res.body.destroy();
       if (e instanceof HumeError) throw e;
       // Cancellation is the caller's decision, not a Hume failure: hand its reason back untouched.
       if (options?.signal?.aborted) throw options.signal.reason;

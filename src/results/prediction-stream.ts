@@ -16,6 +16,20 @@ import type { z } from 'zod';
 import { MODEL_NAMES, type ModelName, PerFileError, Source } from '../hume/schemas.js';
 import { parseRecord } from './records.js';
 
+/** Predictions that are not what Hume documents: fetching the same bytes again would fail the same way. */
+export class InvalidPredictionsError extends Error {
+  override readonly name = 'InvalidPredictionsError';
+}
+
+/** One part of the predictions, validated; a mismatch is the predictions' fault. */
+export function parsePart<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  try {
+    return parseRecord(schema, value, where);
+  } catch (err) {
+    throw new InvalidPredictionsError((err as Error).message);
+  }
+}
+
 /** What one source came back with, once its object has ended. */
 export interface SourceEnd {
   index: number;
@@ -66,7 +80,7 @@ export async function streamPredictions(path: string, visitor: PredictionVisitor
     try {
       return (parse as (chunk: unknown) => ReturnType<typeof parse>)(chunk);
     } catch (e) {
-      throw new Error(`${path}: not valid JSON near character ${read} (${(e as Error).message})`);
+      throw new InvalidPredictionsError(`${path}: not valid JSON near character ${read} (${(e as Error).message})`);
     }
   };
   for await (const text of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_BLOCK })) {
@@ -114,7 +128,7 @@ class PredictionsReader {
   }
 
   finish(): void {
-    if (!this.#started || this.#stack.length > 0) throw new Error(`${this.#where}: predictions end before the top-level array closes`);
+    if (!this.#started || this.#stack.length > 0) throw new InvalidPredictionsError(`${this.#where}: predictions end before the top-level array closes`);
   }
 
   #token(token: Token): void | Promise<void> {
@@ -143,14 +157,14 @@ class PredictionsReader {
   #value(token: Token): void | Promise<void> {
     const frame = this.#stack.at(-1);
     if (!frame) {
-      if (token.name !== 'startArray' || this.#started) throw new Error(`${this.#where}: predictions are not one JSON array`);
+      if (token.name !== 'startArray' || this.#started) throw new InvalidPredictionsError(`${this.#where}: predictions are not one JSON array`);
       this.#started = true;
       return this.#enter(token, Level.Sources);
     }
     const { level, key } = frame;
     switch (level) {
       case Level.Sources:
-        if (token.name !== 'startObject') throw new Error(`${this.#where}: source ${this.#sourceIndex + 1} is not an object`);
+        if (token.name !== 'startObject') throw new InvalidPredictionsError(`${this.#where}: source ${this.#sourceIndex + 1} is not an object`);
         this.#sourceIndex++;
         this.#sourceSeen = false;
         this.#end = { index: this.#sourceIndex, hasResults: false, files: 0, errors: 0 };
@@ -231,30 +245,30 @@ class PredictionsReader {
   #close(): void | Promise<void> {
     const frame = this.#stack.pop();
     if (frame?.level === Level.Source) {
-      if (!this.#sourceSeen) throw new Error(`${this.#where}: source ${this.#sourceIndex} has no "source"`);
+      if (!this.#sourceSeen) throw new InvalidPredictionsError(`${this.#where}: source ${this.#sourceIndex} has no "source"`);
       return this.#visitor.sourceEnd(this.#end);
     }
   }
 
   #source(value: unknown): void | Promise<void> {
     this.#sourceSeen = true;
-    return this.#visitor.source(this.#sourceIndex, parseRecord(Source, value, `${this.#where} source ${this.#sourceIndex}`));
+    return this.#visitor.source(this.#sourceIndex, parsePart(Source, value, `${this.#where} source ${this.#sourceIndex}`));
   }
 
   #needSource(field: string): void {
-    if (!this.#sourceSeen) throw new Error(`${this.#where}: source ${this.#sourceIndex}: "source" must come before "${field}"`);
+    if (!this.#sourceSeen) throw new InvalidPredictionsError(`${this.#where}: source ${this.#sourceIndex}: "source" must come before "${field}"`);
   }
 
   #fileError(value: unknown): void | Promise<void> {
-    const error = parseRecord(PerFileError, value, `${this.#where} source ${this.#sourceIndex} error ${this.#end.errors}`);
+    const error = parsePart(PerFileError, value, `${this.#where} source ${this.#sourceIndex} error ${this.#end.errors}`);
     this.#end.errors++;
     this.#end.firstError ??= error.message;
     return this.#visitor.fileError(error);
   }
 
   #prediction(value: unknown): void | Promise<void> {
-    if (this.#file === undefined) throw new Error(`${this.#where}: source ${this.#sourceIndex}: "file" must come before "models"`);
-    if (this.#groupId === undefined) throw new Error(`${this.#where}: source ${this.#sourceIndex}: a group's "id" must come before its "predictions"`);
+    if (this.#file === undefined) throw new InvalidPredictionsError(`${this.#where}: source ${this.#sourceIndex}: "file" must come before "models"`);
+    if (this.#groupId === undefined) throw new InvalidPredictionsError(`${this.#where}: source ${this.#sourceIndex}: a group's "id" must come before its "predictions"`);
     return this.#visitor.prediction(this.#model!, this.#file, this.#groupId, value);
   }
 }

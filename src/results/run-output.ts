@@ -73,6 +73,8 @@ export class RunOutput {
    */
   async copyRows(model: ModelName, spec: TableSpec, shardPath: string, [start, end, rows]: readonly [number, number, number], rowEnd: string): Promise<void> {
     const csv = this.#csv.get(model) ?? (await this.#openCsv(model, spec));
+    // Rows laid out under another header would land in the wrong columns.
+    if (JSON.stringify(csv.spec) !== JSON.stringify(spec)) throw new Error(`${shardPath}: rows laid out under another ${model} header than the run's`);
     let inQuotes = false;
     for await (const chunk of this.#store.readRange(shardPath, start, end)) {
       if (rowEnd === '') {
@@ -114,10 +116,6 @@ export class RunOutput {
     }
     await this.#index.commit();
     return rows;
-  }
-
-  async abort(): Promise<void> {
-    await Promise.all([this.#index.abort(), ...[...this.#csv.values()].map((csv) => csv.writer.abort())]);
   }
 
   /** Stops an attempt that failed, keeping the files as far as they were saved for the next one. */

@@ -21,7 +21,7 @@ import type { AtomicWriter, ResultStore } from '../store/store.js';
 import { type Cell, ModelTable, type PredictionOf, type RowKey, type TableSpec } from './columns.js';
 import { SHARD_JSON, shardRowsPath } from './layout.js';
 import { sourceInnerPath } from './mapping.js';
-import { streamPredictions, type SourceEnd } from './prediction-stream.js';
+import { parsePart, streamPredictions, type SourceEnd } from './prediction-stream.js';
 import { parseRecord } from './records.js';
 
 const PREDICTION_SCHEMAS: Record<ModelName, z.ZodType> = {
@@ -161,7 +161,7 @@ class ShardWriter {
   async prediction(model: ModelName, file: string, groupId: string, raw: unknown): Promise<void> {
     const current = this.#current!;
     const where = `${this.#store.resolve(this.#folder)} source ${current.record.index} ${model}`;
-    const prediction = parseRecord(PREDICTION_SCHEMAS[model], raw, where) as PredictionOf<ModelName>;
+    const prediction = parsePart(PREDICTION_SCHEMAS[model], raw, where) as PredictionOf<ModelName>;
     const rows = this.#open.get(model) ?? (await this.#openRows(model, prediction));
     if (this.#innerPath.file !== file) this.#innerPath = { file, path: current.item ? sourceInnerPath(current.item, file) : file };
     current.record.rows[model] ??= [rows.bytes, rows.bytes, 0];

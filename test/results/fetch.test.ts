@@ -28,6 +28,10 @@ const FACE_ERROR = `${BAD_FACE}: no face found in this image`;
 const INSIDE_CLIPS = ['clips/a.jpg'];
 const CONFIG = { models: { face: {}, language: {} } };
 const JOB_ID = 'job-archive';
+const BAD_JOB_ID = 'job-bad';
+/** A source without its `source`: not what Hume documents. */
+const BAD_BODY = JSON.stringify([{ results: { predictions: [], errors: [] } }]);
+const requests: string[] = [];
 
 /** A source whose predictions are for files inside it, as Hume reports an archive (faces.zip, §4.3). */
 function archive(result: Predictions[number], files: string[], errors: Array<{ file: string; message: string }> = []): Predictions[number] {
@@ -68,7 +72,9 @@ beforeAll(async () => {
   ];
   const body = JSON.stringify(predictions);
   server = createServer((req, res) => {
+    requests.push(req.url ?? '');
     if (req.url === `/v0/batch/jobs/${JOB_ID}/predictions`) res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    else if (req.url === `/v0/batch/jobs/${BAD_JOB_ID}/predictions`) res.writeHead(200, { 'content-type': 'application/json' }).end(BAD_BODY);
     else res.writeHead(404).end('{"message":"not found"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -101,8 +107,17 @@ describe('humeFetchResults', () => {
     const jobFolder = join(runDir, 'jobs', `0-${JOB_ID}`);
     const before = await hashTree(jobFolder);
     expect(Object.keys(before).sort()).toEqual(['outcome.json', 'predictions.json', 'rows/face.csv', 'rows/facemesh.csv', 'rows/language.csv', 'rows/ner.csv', 'shard.json']);
+    const asked = requests.length;
     expect(await env.run(activities.humeFetchResults, fetchInput())).toEqual(stored);
     expect(await hashTree(jobFolder)).toEqual(before);
+    // predictions.json was in place, whole: it is read again, not downloaded again.
+    expect(requests.length).toBe(asked);
+  });
+
+  it('fails once, not forever, on predictions that are not what Hume documents', async () => {
+    const failure = await env.run(activities.humeFetchResults, { ...fetchInput(), jobId: BAD_JOB_ID }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'INVALID_PREDICTIONS', nonRetryable: true });
+    expect((failure as Error).message).toMatch(/predictions\.json.* source 0/);
   });
 });
 
