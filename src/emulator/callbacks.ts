@@ -84,10 +84,11 @@ async function deliver(deps: CallbackDeps, url: string, body: CallbackBody, dela
   const { config, timers, stats } = deps;
   if (delayMs > 0) await timers.sleep(delayMs);
   let lastError = '';
+  const length = bodyBytes(body);
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     if (attempt > 0) await timers.sleep(config.backoffMs * 2 ** (attempt - 1));
     stats.callbackAttempts++;
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(bodyBytes(body)) };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(length) };
     try {
       if (config.hmacKey) {
         const timestamp = String(Math.floor(Date.now() / 1000));
@@ -99,7 +100,7 @@ async function deliver(deps: CallbackDeps, url: string, body: CallbackBody, dela
         headers,
         body: bodyStream(body),
         dispatcher: deps.dispatcher,
-        signal: AbortSignal.any([timers.signal, AbortSignal.timeout(attemptTimeoutMs(config.timeoutMs, bodyBytes(body)))]),
+        signal: AbortSignal.any([timers.signal, AbortSignal.timeout(attemptTimeoutMs(config.timeoutMs, length))]),
       });
       await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300) {

@@ -148,9 +148,15 @@ async function receive(
 
 /** The sha256 of a file on disk, read as a stream. */
 export async function sha256OfFile(path: string): Promise<string> {
+  return (await hashOfFile(path)).digest('hex');
+}
+
+/** A sha256 fed with a file's first `bytes` bytes (all of them by default), to go on from there. */
+async function hashOfFile(path: string, bytes?: number): Promise<Hash> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  if (bytes === 0) return hash;
+  for await (const chunk of createReadStream(path, bytes === undefined ? {} : { end: bytes - 1 })) hash.update(chunk as Buffer);
+  return hash;
 }
 
 /**
@@ -166,9 +172,7 @@ async function resumePoint(partial: string, sidecar: string, resumeFromBytes: nu
   if (size < resumeFromBytes || !info?.validator) return undefined;
   if (info.total !== null && resumeFromBytes >= info.total) return undefined;
   await truncate(partial, resumeFromBytes);
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(partial, { start: 0, end: resumeFromBytes - 1 })) hash.update(chunk as Buffer);
-  return { offset: resumeFromBytes, hash, info: { ...info, validator: info.validator } };
+  return { offset: resumeFromBytes, hash: await hashOfFile(partial, resumeFromBytes), info: { ...info, validator: info.validator } };
 }
 
 async function discard(paths: { partial: string; sidecar: string }): Promise<void> {
