@@ -11,6 +11,7 @@ import { startHumeEmulator } from '../src/emulator/index.js';
 import { HumeClient } from '../src/hume/client.js';
 import { HUME_LIMITS } from '../src/hume/limits.js';
 import { readJsonlPage } from '../src/manifest/index.js';
+import { createStorage } from '../src/store/storage.js';
 import type { BatchRange } from '../src/schemas/batch.js';
 import { runChild } from './child.js';
 import type { Benchmark } from './context.js';
@@ -38,7 +39,7 @@ export const results: Benchmark = async (ctx) => {
   try {
     ctx.log(`results: ${jobCount} jobs of ${HUME_LIMITS.maxTextsPerJob} texts`);
     const plan = await createManifestActivities().humePlanManifest({ runDir, manifest: { path: manifestPath }, config: CONFIG });
-    const ranges = await readJsonlPage<BatchRange>(plan.planPath, 0, plan.batches);
+    const ranges = await readJsonlPage<BatchRange>(createStorage().file(plan.planPath).lines(), 0, plan.batches);
     const client = new HumeClient({ apiKey: hume.apiKey, baseUrl: hume.url });
     const jobs = await pool(ranges.length, SUBMIT_CONCURRENCY, async (i) => {
       const range = ranges[i] as BatchRange;

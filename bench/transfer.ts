@@ -12,6 +12,7 @@ import { createManifestActivities, loadBatchItems } from '../src/activities/mani
 import { type HumeEmulator, startHumeEmulator } from '../src/emulator/index.js';
 import { HumeClient } from '../src/hume/client.js';
 import { readJsonlPage } from '../src/manifest/index.js';
+import { createStorage } from '../src/store/storage.js';
 import type { BatchRange } from '../src/schemas/batch.js';
 import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 import { runChild } from './child.js';
@@ -82,7 +83,7 @@ async function memoryBySize(ctx: BenchContext, hume: HumeEmulator): Promise<Row[
     const runDir = join(ctx.workDir, `size-${size}`);
     const manifestPath = await writeTextManifest(join(ctx.workDir, `size-${size}.jsonl`), 1, () => wordsText(words));
     const plan = await createManifestActivities().humePlanManifest({ runDir, manifest: { path: manifestPath }, config: CONFIG });
-    const [range] = await readJsonlPage<BatchRange>(plan.planPath, 0, 1);
+    const [range] = await readJsonlPage<BatchRange>(createStorage().file(plan.planPath).lines(), 0, 1);
     if (!range) throw new Error('the transfer bench planned no batch');
     const items = await loadBatchItems(plan.manifest, range, { baseDir: dirname(manifestPath), config: CONFIG });
     const client = new HumeClient({ apiKey: hume.apiKey, baseUrl: hume.url });

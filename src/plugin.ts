@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { SimplePlugin } from '@temporalio/plugin';
 import { type CallbackConfig, createActivities } from './activities/index.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
+import { createStorage, type Storage } from './store/storage.js';
 import { type RunningReceiver, startReceiver } from './webhook/receiver.js';
 import { workflowsPath } from './worker.js';
 
@@ -15,6 +16,8 @@ export interface HumeBatchPluginOptions {
   hume: HumeClient | HumeClientOptions;
   /** Where Hume calls back; without it jobs are polled. */
   callbacks?: CallbackConfig;
+  /** Where manifests and results are read and written (local paths and `s3://`). @default from the environment (the AWS SDK's chain) */
+  storage?: Storage;
   /** Also run the webhook receiver for as long as the worker runs. */
   receiver?: { client: Client; host?: string; port?: number };
 }
@@ -26,7 +29,7 @@ export class HumeBatchPlugin extends SimplePlugin {
       throw new TypeError('HumeBatchPlugin: options.receiver needs options.callbacks (base URL and secrets)');
     }
     const hume = options.hume instanceof HumeClient ? options.hume : new HumeClient(options.hume);
-    const ours = createActivities({ hume, callbacks: options.callbacks });
+    const ours = createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() });
     const { receiver, callbacks } = options;
     super({
       name: 'temporal-hume',

@@ -16,6 +16,9 @@ import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { probeHume } from './hume/probe.js';
 import { loggerOptions } from './logging.js';
 import { unwritableFailure } from './store/fs.js';
+import { isS3Location } from './store/location.js';
+import { StorageConfigError } from './store/s3-client.js';
+import { createStorage, type Storage } from './store/storage.js';
 import { startReceiver } from './webhook/receiver.js';
 
 /** Path of the workflow entry point, next to this file (.ts from sources, .js when built). */
@@ -33,6 +36,8 @@ export interface HumeWorkerOptions {
   hume: HumeClient | HumeClientOptions;
   /** Where Hume calls back; without it every job is polled. */
   callbacks?: CallbackConfig;
+  /** Where manifests and results are read and written (local paths and `s3://`). @default from the environment (the AWS SDK's chain) */
+  storage?: Storage;
   /** Encrypts payloads (see `dataConverterFromEnv`); clients of the same workflows need the same one. */
   dataConverter?: DataConverter;
   /** Anything else a Worker takes (a prebuilt `workflowBundle`, concurrency limits, …). */
@@ -46,7 +51,7 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
-    activities: createActivities({ hume, callbacks: options.callbacks }),
+    activities: createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() }),
     dataConverter: options.dataConverter,
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
@@ -98,7 +103,8 @@ export async function runWorkerFromEnv(
   const hume = await probeHume({ apiKey: config.HUME_API_KEY, baseUrl: config.HUME_BASE_URL }, { onRetry: (line, ms) => warn(`${line}; trying again in ${ms} ms`) });
   if (!hume.ok && hume.final) throw new Error(`worker not started: ${hume.line}`, { cause: hume.error });
   if (!hume.ok) warn(`${hume.line}: starting anyway; jobs wait until Hume answers`);
-  if (config.HUME_RESULTS_ROOT) await checkWritable(resolve(config.HUME_RESULTS_ROOT));
+  const storage = createStorage({ env });
+  if (config.HUME_RESULTS_ROOT) await checkResultsRoot(storage, config.HUME_RESULTS_ROOT);
 
   const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {
     throw new TemporalUnreachableError(connectionOptions.address, err);
@@ -138,6 +144,7 @@ export async function runWorkerFromEnv(
       },
       callbacks,
       dataConverter,
+      storage,
     });
     log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})${dataConverter ? ', payloads encrypted' : ''}`);
     hooks.onReady?.({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: connectionOptions.address, namespace, callbackBaseUrl: callbacks?.baseUrl });
@@ -150,6 +157,16 @@ export async function runWorkerFromEnv(
 }
 
 /** Creates `dir` if needed and writes (then removes) a file in it: the worker's runs will write there. */
+async function checkResultsRoot(storage: Storage, root: string): Promise<void> {
+  if (!isS3Location(root)) return checkWritable(resolve(root));
+  try {
+    await storage.check(root);
+  } catch (err) {
+    if (!(err instanceof StorageConfigError)) throw err;
+    throw new ConfigError(`worker not started: the results root (HUME_RESULTS_ROOT) is not usable: ${err.message}`, { cause: err });
+  }
+}
+
 async function checkWritable(dir: string): Promise<void> {
   const probe = join(dir, `.temporal-hume-write-check-${randomUUID()}`);
   try {

@@ -1,18 +1,18 @@
 /** A batch's items, re-read from the manifest slice the plan recorded, as Hume request sources. */
-import { createReadStream } from 'node:fs';
-import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
 import { itemsOfSlice, type ValidationContext } from '../manifest/index.js';
 import { uploadFilename } from '../results/mapping.js';
 import type { BatchRange, ItemRecord, ManifestRef } from '../schemas/batch.js';
 import type { BatchSource, LocalFile } from '../schemas/humeJob.js';
+import { parentLocation } from '../store/location.js';
+import { createStorage, type Storage } from '../store/storage.js';
 import { loadBatchItems } from './manifest.js';
 
-export function loadBatch(batch: BatchSource, config: JobConfig): Promise<ItemRecord[]> {
+export function loadBatch(storage: Storage, batch: BatchSource, config: JobConfig): Promise<ItemRecord[]> {
   return loadBatchItems(batch.manifest, batch.range, {
-    baseDir: dirname(batch.manifest.path),
+    baseDir: parentLocation(batch.manifest.path),
+    storage,
     config,
     allowedRoot: batch.allowedRoot,
   });
@@ -41,12 +41,13 @@ export function sourcesOf(items: ItemRecord[]): JobSources {
  * the index (failed, naming the change), and every other batch's results still get written.
  */
 export async function loadItemsForIndex(manifest: ManifestRef, range: BatchRange, ctx: ValidationContext): Promise<ItemRecord[]> {
+  const storage = (ctx.storage ??= createStorage());
   try {
     return await loadBatchItems(manifest, range, ctx);
   } catch (err) {
     if (!(err instanceof ApplicationFailure) || err.type !== 'MANIFEST_CHANGED') throw err;
     // The bytes moved with the edit, the line numbers did not: read the batch's lines as they are now.
-    const { items, invalid } = await itemsOfSlice(await readLines(manifest.path, range.fromLine, range.toLine), manifest, { ...range, byteStart: 0 }, ctx);
+    const { items, invalid } = await itemsOfSlice(await readLines(storage.file(manifest.path).lines(), range.fromLine, range.toLine), manifest, { ...range, byteStart: 0 }, ctx);
     // A line no longer valid is still one of the batch's items: listed by its line.
     const lost = invalid.map((line): ItemRecord => ({ line: line.line, id: `line-${line.line}`, kind: 'text', value: '', bytes: 0 }));
     const only = range.lines && new Set(range.lines);
@@ -56,10 +57,10 @@ export async function loadItemsForIndex(manifest: ManifestRef, range: BatchRange
 }
 
 /** Lines `from`..`to` (1-based) of a file, each with its newline. */
-async function readLines(path: string, from: number, to: number): Promise<Buffer> {
+async function readLines(all: AsyncIterable<string>, from: number, to: number): Promise<Buffer> {
   const lines: string[] = [];
   let n = 0;
-  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+  for await (const line of all) {
     if (++n < from) continue;
     if (n > to) break;
     lines.push(`${line}\n`);

@@ -26,13 +26,15 @@ import { RunOutput, SavedOutput } from '../results/run-output.js';
 import { readShard, writeShards, type ShardRecord } from '../results/shards.js';
 import { priorRuns, RunTally, runJson, SavedTally, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
 import type { BatchOutcome, BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
-import { createFsStore } from '../store/fs.js';
+import { createStorage, fileOf, type Storage } from '../store/storage.js';
 import type { ResultStore } from '../store/store.js';
 import { whileHeartbeating, type Progress } from './heartbeat.js';
 
 export type { RunInfo, RunSummary } from '../results/summary.js';
 
 export interface FinalizeDeps {
+  /** @default from the environment */
+  storage?: Storage;
   /** A batch's valid items, re-read from the manifest slice, validated as at planning. */
   loadItems(manifest: ManifestRef, range: BatchRange, validation: ItemValidation): Promise<ItemRecord[]>;
 }
@@ -52,10 +54,10 @@ export interface ItemValidation {
   allowedRoot?: string;
 }
 
-export function createFinalizeActivities({ loadItems }: FinalizeDeps) {
+export function createFinalizeActivities({ storage = createStorage(), loadItems }: FinalizeDeps) {
   return {
     async humeFinalizeRun(input: FinalizeInput): Promise<RunSummary> {
-      return whileHeartbeating((signal, progress) => finalizeRun(input, loadItems, signal, progress));
+      return whileHeartbeating((signal, progress) => finalizeRun(storage.folder(input.runDir), input, loadItems, signal, progress));
     },
   };
 }
@@ -72,9 +74,8 @@ const Checkpoint = z.object({
 });
 type Checkpoint = z.infer<typeof Checkpoint>;
 
-async function finalizeRun(input: FinalizeInput, loadItems: FinalizeDeps['loadItems'], signal: AbortSignal, progress: Progress): Promise<RunSummary> {
-  const { runDir, runId, plan, run, validation } = input;
-  const store = createFsStore(runDir);
+async function finalizeRun(store: ResultStore, input: FinalizeInput, loadItems: FinalizeDeps['loadItems'], signal: AbortSignal, progress: Progress): Promise<RunSummary> {
+  const { runId, plan, run, validation } = input;
   const fingerprint = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   let saved = await readCheckpoint(store, fingerprint);
   const resumed = saved && (await RunOutput.open(store, saved.meta.names, saved.output).catch(() => undefined));
@@ -188,7 +189,7 @@ async function jobShard(store: ResultStore, out: RunOutput, outcome: BatchOutcom
   if (shard && !Object.entries(shard.specs).some(([model, spec]) => differs(model as ModelName, spec))) return shard;
   if (!(await store.exists(outcome.predictionsPath!))) throw new Error(`batch ${outcome.batch}: predictions missing at ${store.resolve(outcome.predictionsPath!)}`);
   const lineOf = new Map(outcome.items.flatMap((item) => (item.sourceIndex === undefined ? [] : [[item.sourceIndex, item.line] as const])));
-  return writeShards(store, folder, outcome.predictionsPath!, {
+  return writeShards(store, folder, fileOf(store, outcome.predictionsPath!), {
     jobId: outcome.jobId ?? '',
     claim: (index) => byLine.get(lineOf.get(index) ?? -1),
     specs: runSpecs,

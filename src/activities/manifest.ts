@@ -4,8 +4,6 @@
  * back at submit, from the exact bytes the plan hashed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { JobConfig } from '../hume/schemas.js';
@@ -19,9 +17,11 @@ import {
   planManifestFile,
   readJsonlPage,
 } from '../manifest/index.js';
+import { readFailure } from '../manifest/plan-manifest.js';
 import { readSlice, sha256 } from '../manifest/slices.js';
+import { StorageConfigError } from '../store/s3-client.js';
 import { INVALID_JSONL, PLAN_JSON, PLAN_JSONL } from '../results/layout.js';
-import { claimRunFolder, type Planner, RunOwner } from '../results/owner.js';
+import { claimRunFolder, type Planner, releaseRunFolder, RunOwner } from '../results/owner.js';
 import {
   BatchLimits,
   type BatchRange,
@@ -34,11 +34,15 @@ import {
   type PlanResult,
 } from '../schemas/batch.js';
 import { describeIssues } from '../schemas/issues.js';
-import { createFsStore, unwritableFailure } from '../store/fs.js';
+import { unwritableFailure } from '../store/fs.js';
+import { LocationError, normalizeLocation, parentLocation, resolveLocation } from '../store/location.js';
+import { createStorage, type Storage } from '../store/storage.js';
+import type { ResultStore } from '../store/store.js';
 
 export interface PlanManifestInput {
-  /** The run's folder: `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
+  /** The run's folder (a path or `s3://bucket/prefix`): `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
   runDir: string;
+  /** A path or `s3://bucket/key`. */
   manifest?: { path: string; format?: ManifestFormat };
   /** Inline items; relative file paths resolve against the worker's working directory. */
   items?: ManifestItem[];
@@ -60,28 +64,38 @@ const INVALID_IN_RESULT = 1_000;
 /** Invalid lines spelled out in a refusal's message. */
 const INVALID_IN_MESSAGE = 20;
 
-export function createManifestActivities() {
+export function createManifestActivities(storage: Storage = createStorage()) {
   return {
     /**
-     * A results folder that cannot be written (under a file, read-only, a full disk) fails the
-     * planning at once with RESULTS_UNWRITABLE: retrying would never make it writable.
+     * A results folder that cannot be written (under a file, read-only, a full disk, a bucket
+     * refused) fails the planning at once with RESULTS_UNWRITABLE: retrying would never make it writable.
      */
     async humePlanManifest(input: PlanManifestInput): Promise<PlanResult> {
       try {
-        return await planManifest(input);
+        return await planManifest(storage, input);
       } catch (err) {
-        throw unwritableFailure(err, resolve(input.runDir));
+        throw unwritableFailure(err, input.runDir);
       }
     },
 
     /** A page of the plan: batches [offset, offset + limit). */
     async humeReadPlan(input: { planPath: string; offset: number; limit: number }): Promise<BatchRange[]> {
-      return readJsonlPage<BatchRange>(input.planPath, input.offset, input.limit);
+      return readJsonlPage<BatchRange>(storage.file(input.planPath).lines(), input.offset, input.limit);
     },
   };
 }
 
-async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
+/** A location given in input, or a non-retryable failure naming what is wrong with it. */
+function locationOf(text: string, what: string): string {
+  try {
+    return normalizeLocation(text);
+  } catch (err) {
+    if (err instanceof LocationError) throw ApplicationFailure.nonRetryable(`${what}: ${err.message}`, 'INVALID_CONFIG');
+    throw err;
+  }
+}
+
+async function planManifest(storage: Storage, input: PlanManifestInput): Promise<PlanResult> {
   const config = JobConfig.safeParse(input.config);
   if (!config.success) throw invalidConfig(`config: ${config.error.issues.map(describeIssue).join('; ')}`);
   if (config.data.models && Object.values(config.data.models).every((m) => m == null)) {
@@ -94,24 +108,28 @@ async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
   const owner = input.owner === undefined ? undefined : RunOwner.safeParse(input.owner);
   if (owner && !owner.success) throw invalidConfig(describeIssues(owner.error, 'owner'));
 
-  const runDir = resolve(input.runDir);
+  const runDir = locationOf(input.runDir, 'runDir');
+  const manifestPath = input.manifest && locationOf(input.manifest.path, 'manifest');
+  // Bad storage configuration (credentials, bucket, permissions) is refused before anything else;
+  // a manifest that cannot be read is refused by its first read, naming it.
+  await checked(storage, runDir);
+  const store = storage.folder(runDir);
   // Before anything is written to the folder: it is this run's, or the run is refused.
-  const claim = await claimRunFolder(createFsStore(runDir), await plannerOf(owner?.data), new Date());
+  const claim = await claimRunFolder(store, await plannerOf(owner?.data), new Date());
   if (!claim.claimed) {
     throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
   }
-  await mkdir(runDir, { recursive: true });
-  const source = await manifestSource(input, runDir);
-  const planPath = join(runDir, PLAN_JSONL);
-  const invalidPath = join(runDir, INVALID_JSONL);
-  const ctx: ValidationContext = { baseDir: dirname(source.path), config: config.data, allowedRoot: input.allowedRoot };
+  const source = await manifestSource(input, manifestPath, store);
+  const planPath = store.resolve(PLAN_JSONL);
+  const invalidPath = store.resolve(INVALID_JSONL);
+  const ctx: ValidationContext = { baseDir: parentLocation(source.path), storage, config: config.data, allowedRoot: input.allowedRoot };
 
-  const planFile = await JsonlWriter.create(planPath);
-  const invalidFile = await JsonlWriter.create(invalidPath);
+  const planFile = await JsonlWriter.create(store, PLAN_JSONL);
+  const invalidFile = await JsonlWriter.create(store, INVALID_JSONL);
   const invalid: InvalidLineRef[] = [];
   let plan: ManifestPlan;
   try {
-    plan = await planManifestFile(source.path, source.format, ctx, limits.data, {
+    plan = await planManifestFile(storage.file(source.path), source.format, ctx, limits.data, {
       batch: (range) => planFile.write(range),
       invalid: async (line) => {
         if (invalid.length < INVALID_IN_RESULT) invalid.push({ line: line.line, field: line.field, rule: line.rule });
@@ -120,30 +138,32 @@ async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
       progress: (line) => heartbeat({ line }),
     });
   } catch (err) {
-    // A refused run has no plan to follow (and leaves its id free for the next run).
-    await Promise.all([planFile.close(), invalidFile.close()]);
-    await rm(planPath, { force: true });
-    if (err instanceof ManifestError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
-    throw err;
+    await Promise.all([planFile.abort(), invalidFile.abort()]);
+    if (!(err instanceof ManifestError)) throw err;
+    // A refused run has no plan to follow, and leaves its id free for the next run.
+    await releaseRunFolder(store, claim.owner, new Date());
+    throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
   }
-  await Promise.all([planFile.close(), invalidFile.close()]);
+  await invalidFile.close();
 
   if (plan.items === 0) {
     // Nothing to run is bad input, not a completed run with an empty folder.
-    await rm(planPath, { force: true });
+    await planFile.abort();
+    await releaseRunFolder(store, claim.owner, new Date());
     throw ApplicationFailure.nonRetryable(`the manifest ${plan.manifest.path} has no items`, 'INVALID_MANIFEST', { invalidCount: 0, invalid: [] });
   }
   if (plan.invalidCount > 0 && !input.skipInvalid) {
-    // A refused run has no plan to follow.
-    await rm(planPath, { force: true });
+    await planFile.abort();
+    await releaseRunFolder(store, claim.owner, new Date());
     throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), 'INVALID_MANIFEST', {
       invalidCount: plan.invalidCount,
       invalid,
     });
   }
+  await planFile.close();
   const result: PlanResult = { ...plan, invalid, planPath };
   // Kept beside the plan, so a redrive can follow it later without the original input.
-  await writeFile(join(runDir, PLAN_JSON), `${JSON.stringify({ ...result, invalid: [] })}\n`);
+  await store.writeJson(PLAN_JSON, { ...result, invalid: [] });
   return result;
 }
 
@@ -154,8 +174,9 @@ async function planManifest(input: PlanManifestInput): Promise<PlanResult> {
  */
 export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, ctx: ValidationContext): Promise<ItemRecord[]> {
   const where = `lines ${range.fromLine}-${range.toLine} (batch ${range.index})`;
-  const bytes = await readSlice(manifest.path, range.byteStart, range.byteEnd).catch((err: NodeJS.ErrnoException) => {
-    throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${err.code ?? err.message})`, 'MANIFEST_UNREADABLE');
+  const storage = (ctx.storage ??= createStorage());
+  const bytes = await readSlice(storage.file(manifest.path), range.byteStart, range.byteEnd).catch((err: unknown) => {
+    throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${readFailure(err)})`, 'MANIFEST_UNREADABLE');
   });
   if (sha256(bytes) !== range.sliceSha256) {
     throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ; restore those lines as planned, then redrive the run to re-run them (or start a new run for the edited manifest)`, 'MANIFEST_CHANGED');
@@ -211,22 +232,33 @@ async function firstRunIdOf(context: Context, execution: { workflowId: string; r
   return execution.runId;
 }
 
+/** Storage refusing the run folder fails the planning for good, in one line. */
+async function checked(storage: Storage, runDir: string): Promise<void> {
+  try {
+    await storage.check(runDir);
+  } catch (err) {
+    if (err instanceof StorageConfigError) throw ApplicationFailure.nonRetryable(err.message, 'STORAGE_UNUSABLE');
+    throw err;
+  }
+}
+
 /** The manifest to plan: the given file, or the inline items written to `<runDir>/manifest.jsonl`. */
-async function manifestSource(input: PlanManifestInput, runDir: string): Promise<{ path: string; format: ManifestFormat }> {
-  if (input.manifest) {
-    const path = resolve(input.manifest.path);
+async function manifestSource(input: PlanManifestInput, path: string | undefined, store: ResultStore): Promise<{ path: string; format: ManifestFormat }> {
+  if (path) {
     try {
-      return { path, format: input.manifest.format ?? detectFormat(path) };
+      return { path, format: input.manifest?.format ?? detectFormat(path) };
     } catch (err) {
       throw ApplicationFailure.nonRetryable((err as Error).message, 'INVALID_MANIFEST');
     }
   }
-  const path = join(runDir, 'manifest.jsonl');
   // Absolute file paths: the file now lives in the run folder, not where the caller's paths were meant.
-  const lines = (input.items ?? []).map((item) => JSON.stringify(item.file ? { ...item, file: resolve(item.file) } : item));
-  await writeFile(path, lines.map((line) => `${line}\n`).join(''));
-  return { path, format: 'jsonl' };
+  const writer = await JsonlWriter.create(store, INLINE_MANIFEST);
+  for (const item of input.items ?? []) await writer.write(item.file ? { ...item, file: resolveLocation(process.cwd(), item.file) } : item);
+  await writer.close();
+  return { path: store.resolve(INLINE_MANIFEST), format: 'jsonl' };
 }
+
+const INLINE_MANIFEST = 'manifest.jsonl';
 
 function refusal(path: string, count: number, invalid: InvalidLineRef[], invalidPath: string): string {
   const shown = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine);

@@ -7,15 +7,14 @@
  * (`owner.json`) is neither checked against the redrive nor changed by it. A folder from before
  * owner records has none; its run.json is enough.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { JsonlWriter } from '../manifest/jsonl-file.js';
 import { INDEX_JSONL, OWNER_JSON, PLAN_JSON, RUN_JSON } from '../results/layout.js';
 import { BatchRangeRecord, readRecords } from '../results/records.js';
 import type { PlanResult } from '../schemas/batch.js';
-import { createFsStore } from '../store/fs.js';
+import type { Storage } from '../store/storage.js';
+import type { ResultStore } from '../store/store.js';
 
 export interface PlanRedriveInput {
   runDir: string;
@@ -45,8 +44,13 @@ const RedoEntry = z.object({
 
 const REDO = new Set(['failed', 'not_run']);
 
-export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promise<RedrivePlan> {
-  const store = createFsStore(runDir);
+export function createPlanRedrive(storage: Storage) {
+  return function humePlanRedrive(input: PlanRedriveInput): Promise<RedrivePlan> {
+    return planRedrive(storage.folder(input.runDir), input);
+  };
+}
+
+async function planRedrive(store: ResultStore, { runDir, name }: PlanRedriveInput): Promise<RedrivePlan> {
   const [original, run, owned] = await Promise.all([store.readJson(PLAN_JSON), store.readJson(RUN_JSON), store.exists(OWNER_JSON)]);
   // run.json is written last, by finalize: without it the run there is running, or ended unfinished.
   if (original === undefined || run === undefined) {
@@ -66,8 +70,9 @@ export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promi
     redo.set(entry.batch, batch);
   }
 
-  const planPath = join(store.resolve('.'), `${name}.jsonl`);
-  const file = await JsonlWriter.create(planPath);
+  const planName = `${name}.jsonl`;
+  const planPath = store.resolve(planName);
+  const file = await JsonlWriter.create(store, planName);
   let batches = 0;
   let items = 0;
   try {
@@ -78,11 +83,13 @@ export async function humePlanRedrive({ runDir, name }: PlanRedriveInput): Promi
       batches++;
       items += batch.lines.length;
     }
-  } finally {
-    await file.close();
+  } catch (e) {
+    await file.abort();
+    throw e;
   }
   // Nothing to redo: the folder stays exactly as the run left it.
-  if (batches === 0) await rm(planPath, { force: true });
+  if (batches === 0) await file.abort();
+  else await file.close();
   return {
     plan: { ...plan, items, validItems: items, invalidCount: 0, invalid: [], batches, planPath },
     originalPlanPath: plan.planPath,

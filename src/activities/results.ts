@@ -5,11 +5,13 @@
  * hashes travel back: no item's URL, text or file name, and no per-file error message (they may
  * name files), which stay in predictions.json and the outcome on disk.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DownloadResult, HumeClient } from '../hume/client.js';
-import { sha256OfFile } from '../hume/download.js';
+import { sha256Of } from '../hume/download.js';
 import type { JobConfig } from '../hume/schemas.js';
 import { ARTIFACTS_ZIP, jobDir, PREDICTIONS_JSON } from '../results/layout.js';
 import { outcomeItems, SourceMatcher, type SourceReturn } from '../results/mapping.js';
@@ -18,6 +20,9 @@ import { InvalidPredictionsError } from '../results/prediction-stream.js';
 import { countPredictions, writeShards } from '../results/shards.js';
 import type { BatchSource, PredictionCounts, StoredResults } from '../schemas/humeJob.js';
 import { createFsStore } from '../store/fs.js';
+import { resolveLocation } from '../store/location.js';
+import { fileOf, type Storage, type StoredFile } from '../store/storage.js';
+import type { ResultStore } from '../store/store.js';
 import { loadBatch } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
@@ -32,11 +37,11 @@ export interface FetchResultsInput {
   config?: JobConfig;
 }
 
-export function createFetchResults(hume: HumeClient) {
+export function createFetchResults(hume: HumeClient, storage: Storage) {
   return async function humeFetchResults({ jobId, resultDir: given, artifacts, batch, config }: FetchResultsInput): Promise<StoredResults> {
-    const resultDir = batch ? join(batch.runDir, jobDir(batch.range.index, jobId)) : given;
+    const resultDir = batch ? resolveLocation(batch.runDir, jobDir(batch.range.index, jobId)) : given;
     if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', 'INVALID_INPUT');
-    await mkdir(resultDir, { recursive: true });
+    const store = storage.folder(resultDir);
     return whileHeartbeating(async (signal, progress) => {
       // Byte counts only: a retried attempt resumes each download where the last heartbeat left it.
       const transferred = { predictionsBytes: progress.previous?.predictionsBytes ?? 0, artifactsBytes: progress.previous?.artifactsBytes ?? 0 };
@@ -48,31 +53,25 @@ export function createFetchResults(hume: HumeClient) {
         },
         resumeFromBytes: progress.previous?.[what],
       });
-      // A file in place is complete (downloads are renamed into place whole, and a job's results
-      // never change): an attempt that failed after its download does not download it again.
-      const fetched = async (path: string, get: () => Promise<DownloadResult>): Promise<DownloadResult> => {
-        const size = await stat(path).then((s) => s.size, () => undefined);
-        return size === undefined ? humeCall(get) : { path, bytes: size, sha256: await sha256OfFile(path) };
-      };
-      const predictionsPath = join(resultDir, PREDICTIONS_JSON);
-      const predictions = await fetched(predictionsPath, () => hume.downloadPredictions(jobId, predictionsPath, download('predictionsBytes')));
-      const artifactsPath = join(resultDir, ARTIFACTS_ZIP);
-      const zip = artifacts ? await fetched(artifactsPath, () => hume.downloadArtifacts(jobId, artifactsPath, download('artifactsBytes'))) : undefined;
+      const scratch = new Scratch(resultDir);
+      const predictions = await fetched(store, scratch, PREDICTIONS_JSON, (dest) => hume.downloadPredictions(jobId, dest, download('predictionsBytes')));
+      const zip = artifacts ? await fetched(store, scratch, ARTIFACTS_ZIP, (dest) => hume.downloadArtifacts(jobId, dest, download('artifactsBytes'))) : undefined;
       let counts: PredictionCounts;
       let batchItems: StoredResults['batchItems'];
       try {
-        if (batch) ({ counts, batchItems } = await shardBatch(batch, config ?? {}, jobId, predictions.path, signal));
-        else counts = await countPredictions(predictions.path, signal);
+        if (batch) ({ counts, batchItems } = await shardBatch(storage, batch, config ?? {}, jobId, predictions.file, signal));
+        else counts = await countPredictions(predictions.file, signal);
       } catch (err) {
         // Fetching the same bytes again would fail the same way.
         if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_PREDICTIONS');
         throw err;
       }
+      await scratch.remove();
       return {
-        predictionsPath: predictions.path,
+        predictionsPath: predictions.location,
         predictionsSha256: predictions.sha256,
         predictionsBytes: predictions.bytes,
-        ...(zip ? { artifactsPath: zip.path, artifactsSha256: zip.sha256 } : {}),
+        ...(zip ? { artifactsPath: zip.location, artifactsSha256: zip.sha256 } : {}),
         counts,
         ...(batchItems ? { batchItems } : {}),
       };
@@ -80,13 +79,60 @@ export function createFetchResults(hume: HumeClient) {
   };
 }
 
+interface Fetched {
+  location: string;
+  bytes: number;
+  sha256: string;
+  /** Where to read it back from: the local copy when there is one. */
+  file: StoredFile;
+}
+
+/**
+ * A job's file in the store, downloaded unless it is there already: files are put in place whole
+ * and a job's results never change, so an attempt that failed after its download does not
+ * download it again. A store off this machine (S3) gets the file through a local scratch copy,
+ * where the download resumes as it does in place, then as one upload.
+ */
+async function fetched(store: ResultStore, scratch: Scratch, name: string, get: (dest: string) => Promise<DownloadResult>): Promise<Fetched> {
+  const location = store.resolve(name);
+  const size = await store.size(name);
+  if (size !== undefined) {
+    const file = fileOf(store, name);
+    return { location, bytes: size, sha256: await sha256Of(file.read()), file };
+  }
+  const local = store.localPath(name);
+  const dest = local ?? (await scratch.path(name));
+  const result = await humeCall(() => get(dest));
+  if (!local) await store.putFile(name, dest);
+  return { location, bytes: result.bytes, sha256: result.sha256, file: fileOf(createFsStore(dirname(dest)), basename(dest)) };
+}
+
+/** This machine's temporary folder for one job's downloads: the same on every attempt here, so a download resumes. */
+class Scratch {
+  readonly #dir: string;
+
+  constructor(resultDir: string) {
+    this.#dir = join(tmpdir(), 'temporal-hume', 'fetch', createHash('sha256').update(resultDir).digest('hex').slice(0, 32));
+  }
+
+  async path(name: string): Promise<string> {
+    await mkdir(this.#dir, { recursive: true });
+    return join(this.#dir, name);
+  }
+
+  remove(): Promise<void> {
+    return rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
 /** The one pass over a batch job's predictions: its shards, then its outcome. */
-async function shardBatch(batch: BatchSource, config: JobConfig, jobId: string, predictionsPath: string, signal: AbortSignal) {
-  const items = await loadBatch(batch, config);
-  const store = createFsStore(batch.runDir);
+async function shardBatch(storage: Storage, batch: BatchSource, config: JobConfig, jobId: string, predictions: StoredFile, signal: AbortSignal) {
+  const items = await loadBatch(storage, batch, config);
+  const store = storage.folder(batch.runDir);
   const matcher = new SourceMatcher(items);
   const claimed = new Map<number, { sourceIndex: number } & SourceReturn>();
-  const shard = await writeShards(store, jobDir(batch.range.index, jobId), relative(batch.runDir, predictionsPath), {
+  const folder = jobDir(batch.range.index, jobId);
+  const shard = await writeShards(store, folder, predictions, {
     jobId,
     claim: (_, source) => matcher.claim(source),
     onSourceEnd: (end, item) => {
@@ -96,11 +142,11 @@ async function shardBatch(batch: BatchSource, config: JobConfig, jobId: string, 
   });
   const outcome = outcomeItems(items, claimed);
   const completed = outcome.filter((item) => item.status === 'completed').length;
-  await writeBatchOutcome(batch.runDir, {
+  await writeBatchOutcome(store, {
     batch: batch.range.index,
     jobId,
     status: 'COMPLETED',
-    predictionsPath: relative(batch.runDir, predictionsPath),
+    predictionsPath: `${folder}/${PREDICTIONS_JSON}`,
     items: outcome,
   });
   return { counts: shard.counts, batchItems: { completed, failed: outcome.length - completed } };
@@ -114,13 +160,15 @@ export interface RecordBatchFailureInput {
 }
 
 /** A batch that will not complete still leaves an outcome, so the run's index names every item. */
-export async function humeRecordBatchFailure({ batch, config, jobIds, error }: RecordBatchFailureInput): Promise<void> {
-  const items = await loadBatch(batch, config ?? {}).catch(() => []);
-  await writeBatchOutcome(batch.runDir, {
+export function createRecordBatchFailure(storage: Storage) {
+  return async function humeRecordBatchFailure({ batch, config, jobIds, error }: RecordBatchFailureInput): Promise<void> {
+    const items = await loadBatch(storage, batch, config ?? {}).catch(() => []);
+    await writeBatchOutcome(storage.folder(batch.runDir), {
     batch: batch.range.index,
     jobId: jobIds.at(-1),
     status: 'FAILED',
     error,
-    items: items.map((item) => ({ line: item.line, id: item.id, status: 'failed' as const, error })),
-  });
+      items: items.map((item) => ({ line: item.line, id: item.id, status: 'failed' as const, error })),
+    });
+  };
 }

@@ -10,7 +10,7 @@
  * request Hume refused outright (an HTTP answer) is marked as never created.
  */
 import { z } from 'zod';
-import { createFsStore } from '../store/fs.js';
+import type { ResultStore } from '../store/store.js';
 
 export const SUBMISSIONS_DIR = 'submissions';
 
@@ -24,13 +24,13 @@ export const SubmissionRecord = z.object({
 export type SubmissionRecord = z.infer<typeof SubmissionRecord>;
 
 export class SubmissionJournal {
-  readonly #store: ReturnType<typeof createFsStore>;
+  readonly #store: ResultStore;
   readonly #path: string;
   readonly #key: string;
 
-  /** `dir` is the run folder (batch jobs) or the job's result folder; one file per submission key. */
-  constructor(dir: string, submissionKey: string) {
-    this.#store = createFsStore(dir);
+  /** `store` is the run folder's (batch jobs) or the job's result folder's; one file per submission key. */
+  constructor(store: ResultStore, submissionKey: string) {
+    this.#store = store;
     this.#key = submissionKey;
     this.#path = `${SUBMISSIONS_DIR}/${submissionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
   }

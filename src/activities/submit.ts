@@ -2,13 +2,15 @@
 import { basename } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { HumeClient } from '../hume/client.js';
+import type { HumeClient, LocalFileInput } from '../hume/client.js';
 import { HumeHttpError } from '../hume/errors.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
 import { uploadFilename } from '../results/mapping.js';
 import type { ItemRecord } from '../schemas/batch.js';
-import { HumeJobInput } from '../schemas/humeJob.js';
+import { HumeJobInput, type LocalFile } from '../schemas/humeJob.js';
 import { describeIssues } from '../schemas/issues.js';
+import { isS3Location } from '../store/location.js';
+import type { Storage } from '../store/storage.js';
 import { buildCallbackUrl, NO_RECEIVER_BASE_URL, submissionKeyOf } from '../webhook/token.js';
 import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall, toActivityFailure } from './failures.js';
@@ -43,7 +45,7 @@ export interface SubmittedJob {
 /** How much earlier than our clock said Hume may have stamped the job's creation. */
 const CLOCK_SKEW_MS = 60_000;
 
-export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | undefined) {
+export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | undefined, storage: Storage) {
   return async function humeSubmitJob({ input, attempt, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
     const parsed = HumeJobInput.safeParse(input);
     if (!parsed.success) {
@@ -54,7 +56,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
     const journalDir = job.batch?.runDir ?? job.resultDir;
     if (!workflowId || !journalDir) throw ApplicationFailure.nonRetryable('humeSubmitJob runs for a workflow, with a batch or a resultDir', 'INVALID_INPUT');
     // Named by the submission (workflow id, run chain, attempt): a later redrive's job of the same name has a journal of its own.
-    const journal = new SubmissionJournal(journalDir, submissionKey);
+    const journal = new SubmissionJournal(storage.folder(journalDir), submissionKey);
     const willCallBack = callbacks !== undefined;
     const found = (jobId: string, sentAtMs?: number): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true, sentAtMs });
 
@@ -74,8 +76,9 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       // Every job carries its submission key in the callback URL, the one field Hume echoes back;
       // in polling mode that URL points nowhere.
       const callbackUrl = buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
-      const items = job.batch ? await loadBatch(job.batch, job.config) : undefined;
+      const items = job.batch ? await loadBatch(storage, job.batch, job.config) : undefined;
       const { urls, texts, files } = items ? sourcesOf(items) : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
+      const uploads = await Promise.all(files.map((file) => uploadOf(storage, file)));
       const request: InferenceBaseRequest = {
         ...job.config,
         ...(urls.length ? { urls } : {}),
@@ -88,7 +91,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       // Bytes sent, so a stalled upload shows in the pending activity (counts only: details reach history).
       const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }) };
       try {
-        jobId = files.length ? await hume.startJobWithFiles(files, request, options) : await hume.startJob(request, options);
+        jobId = uploads.length ? await hume.startJobWithFiles(uploads, request, options) : await hume.startJob(request, options);
       } catch (err) {
         // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
         // so the next try need not search for one.
@@ -99,6 +102,16 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       return { jobId, callbacks: willCallBack, adopted: false, sentAtMs };
     });
   };
+}
+
+/** A file on this machine is read from disk; one in S3 streams from it into the upload, never touching the disk. */
+async function uploadOf(storage: Storage, file: LocalFile): Promise<LocalFileInput> {
+  if (!isS3Location(file.path)) return file;
+  const stored = storage.file(file.path);
+  const bytes = await stored.size();
+  // No key in the message: failures reach history. The batch's items were checked a moment ago.
+  if (bytes === undefined) throw ApplicationFailure.nonRetryable('an S3 object of the batch was removed after it was checked', 'MANIFEST_CHANGED');
+  return { ...file, source: { bytes, read: () => stored.read(0, bytes) } };
 }
 
 async function findSubmitted(hume: HumeClient, key: string, sinceMs: number, signal: AbortSignal): Promise<InferenceJob | undefined> {

@@ -10,7 +10,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
 import type { BatchSource, HumeJobResult } from '../schemas/humeJob.js';
 import { FAILURE_TYPES } from '../workflows/definitions.js';
-import { humeRecordBatchFailure } from './results.js';
+import type { Storage } from '../store/storage.js';
+import { createRecordBatchFailure } from './results.js';
 
 export interface SettleBatchesInput {
   /** The run the batches belong to: a running workflow is ours when its memo names this run and batch. */
@@ -30,8 +31,21 @@ const SILENT_ENDS: Record<string, string> = {
   TIMED_OUT: 'timed out (workflow timeout)',
 };
 
-export async function humeSettleBatches({ runId, batches, config }: SettleBatchesInput): Promise<BatchState[]> {
+export function createSettleBatches(storage: Storage) {
+  const recordFailure = createRecordBatchFailure(storage);
+  return function humeSettleBatches(input: SettleBatchesInput): Promise<BatchState[]> {
+    return settleBatches(input, recordFailure);
+  };
+}
+
+type RecordFailure = ReturnType<typeof createRecordBatchFailure>;
+
+async function settleBatches({ runId, batches, config }: SettleBatchesInput, recordFailure: RecordFailure): Promise<BatchState[]> {
   const { client } = Context.current();
+  const recordSilentEnd = async (workflowId: string, batch: BatchSource, jobIds: string[], error: string): Promise<BatchState> => {
+    await recordFailure({ batch, config, jobIds, error });
+    return { workflowId, batch: batch.range.index, state: 'failed', jobIds, error };
+  };
   const states: BatchState[] = [];
   for (const { workflowId, batch } of batches) {
     const index = batch.range.index;
@@ -41,7 +55,7 @@ export async function humeSettleBatches({ runId, batches, config }: SettleBatche
       description = await handle.describe();
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      states.push(await recordSilentEnd(workflowId, batch, config, [], 'its workflow no longer exists'));
+      states.push(await recordSilentEnd(workflowId, batch, [], 'its workflow no longer exists'));
       continue;
     }
     const jobIds = Array.isArray(description.memo?.humeJobIds) ? (description.memo.humeJobIds as string[]) : [];
@@ -61,19 +75,8 @@ export async function humeSettleBatches({ runId, batches, config }: SettleBatche
       // A cancelled child records its own outcome on the way out.
       states.push({ workflowId, batch: index, state: 'failed', jobIds, error: 'cancelled' });
     } else {
-      states.push(await recordSilentEnd(workflowId, batch, config, jobIds, SILENT_ENDS[status] ?? `ended ${status.toLowerCase()}`));
+      states.push(await recordSilentEnd(workflowId, batch, jobIds, SILENT_ENDS[status] ?? `ended ${status.toLowerCase()}`));
     }
   }
   return states;
-}
-
-async function recordSilentEnd(
-  workflowId: string,
-  batch: BatchSource,
-  config: JobConfig | undefined,
-  jobIds: string[],
-  error: string,
-): Promise<BatchState> {
-  await humeRecordBatchFailure({ batch, config, jobIds, error });
-  return { workflowId, batch: batch.range.index, state: 'failed', jobIds, error };
 }

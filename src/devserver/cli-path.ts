@@ -83,16 +83,22 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
     );
   }
   log(`Building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${cacheDir} (one time, a few minutes)…`);
-  await goInstall(go, cacheDir, env, log);
+  await goInstall(go, [`${GO_PACKAGE}@${TEMPORAL_CLI_VERSION}`], cacheDir, { env, log, ErrorType: TemporalCliNotFoundError });
   if (!existsSync(cached)) throw new TemporalCliNotFoundError(`go install finished but ${cached} is missing`);
   log(`Temporal CLI ready: ${cached}`);
   return cached;
 }
 
-function goInstall(go: string, cacheDir: string, env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<void> {
+/** `go install <packages>` with GOBIN=`gobin`; the stderr tail goes to `log` and into the error when it fails. */
+export function goInstall(
+  go: string,
+  packages: string[],
+  gobin: string,
+  options: { env: NodeJS.ProcessEnv; log: (m: string) => void; ErrorType: new (message: string) => Error },
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', `${GO_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...env, GOBIN: cacheDir },
+    const child = spawn(go, ['install', ...packages], {
+      env: { ...options.env, GOBIN: gobin },
       // Outside any module, so a surrounding go.mod or go.work cannot interfere.
       cwd: tmpdir(),
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -104,8 +110,8 @@ function goInstall(go: string, cacheDir: string, env: NodeJS.ProcessEnv, log: (m
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0) return resolve();
-      log(tail);
-      reject(new TemporalCliNotFoundError(`go install ${GO_PACKAGE}@${TEMPORAL_CLI_VERSION} failed (exit ${code}):\n${tail}`));
+      options.log(tail);
+      reject(new options.ErrorType(`go install ${packages.join(' ')} failed (exit ${code}):\n${tail}`));
     });
   });
 }

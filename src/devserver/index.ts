@@ -9,3 +9,14 @@ export {
   TEMPORAL_TEST_SERVER_VERSION,
 } from './test-server.js';
 export type { ResolveTemporalTestServerOptions } from './test-server.js';
+export {
+  resolveTemporalServer,
+  defaultTemporalServerCacheDir,
+  TemporalServerNotFoundError,
+  TEMPORAL_SERVER_VERSION,
+} from './temporal-server-path.js';
+export type { ResolveTemporalServerOptions, TemporalServerBinaries } from './temporal-server-path.js';
+export { startPostgres, PostgresError } from './postgres.js';
+export type { Postgres, PostgresOptions } from './postgres.js';
+export { startTemporalCluster, TemporalClusterError, INDEXED_VALUE_TYPES } from './temporal-cluster.js';
+export type { TemporalCluster, TemporalClusterOptions, SearchAttributeType } from './temporal-cluster.js';

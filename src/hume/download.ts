@@ -151,6 +151,13 @@ export async function sha256OfFile(path: string): Promise<string> {
   return (await hashOfFile(path)).digest('hex');
 }
 
+/** The sha256 of a stream of bytes (a file in any store). */
+export async function sha256Of(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 /** A sha256 fed with a file's first `bytes` bytes (all of them by default), to go on from there. */
 async function hashOfFile(path: string, bytes?: number): Promise<Hash> {
   const hash = createHash('sha256');

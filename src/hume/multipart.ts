@@ -13,10 +13,13 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { HumeInvalidRequestError } from './errors.js';
 import { HUME_LIMITS } from './limits.js';
-import { RequestBody, type BodyPart } from './request-body.js';
+import { RequestBody, type BodyPart, type FileSource } from './request-body.js';
 
 export interface LocalFileInput {
+  /** A path on this machine's disk; with `source`, only the name for the upload and its type. */
   path: string;
+  /** The bytes, when they are not read from `path` (a file streamed from S3). */
+  source?: FileSource;
   /** Name Hume sees and reports back. @default basename of `path` */
   filename?: string;
   /** @default guessed from the extension, else `application/octet-stream` */
@@ -46,7 +49,7 @@ export async function buildMultipartBody(call: string, files: LocalFileInput[], 
   if (json !== undefined) parts.push(header('name="json"'), Buffer.from(json), CRLF);
   for (const file of files) {
     const type = file.contentType ?? CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
-    const size = await readableFileSize(call, file.path);
+    const size = file.source ? file.source.bytes : await readableFileSize(call, file.path);
     if (size > HUME_LIMITS.maxLocalFileBytes) {
       throw new HumeInvalidRequestError({
         call,
@@ -54,7 +57,7 @@ export async function buildMultipartBody(call: string, files: LocalFileInput[], 
       });
     }
     const filename = escapeQuoted(file.filename ?? basename(file.path));
-    parts.push(header(`name="file"; filename="${filename}"`, type), { path: file.path, bytes: size }, CRLF);
+    parts.push(header(`name="file"; filename="${filename}"`, type), file.source ?? { path: file.path, bytes: size }, CRLF);
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return new RequestBody(`multipart/form-data; boundary=${boundary}`, parts);

@@ -7,7 +7,14 @@
 import { createReadStream } from 'node:fs';
 import type { InferenceBaseRequest } from './schemas.js';
 
-export type BodyPart = Buffer | { path: string; bytes: number };
+/** Where a file's bytes come from when it is not on this machine's disk (an S3 object). */
+export interface FileSource {
+  readonly bytes: number;
+  /** Bytes from the first, each time anew. */
+  read(): AsyncIterable<Buffer>;
+}
+
+export type BodyPart = Buffer | { path: string; bytes: number } | FileSource;
 
 export class RequestBody {
   readonly length: number;
@@ -23,10 +30,23 @@ export class RequestBody {
   async *open(): AsyncGenerator<Buffer> {
     for (const part of this.parts) {
       if (Buffer.isBuffer(part)) yield part;
+      else if ('read' in part) yield* exactly(part.bytes, part.read());
       // Exactly the bytes counted in `length`: a file that grew since is not sent past it.
       else if (part.bytes > 0) yield* createReadStream(part.path, { start: 0, end: part.bytes - 1 }) as AsyncIterable<Buffer>;
     }
   }
+}
+
+/** A source's first `bytes` bytes; one that ends sooner fails the send (the length was promised). */
+async function* exactly(bytes: number, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let left = bytes;
+  for await (const chunk of chunks) {
+    if (left <= 0) break;
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    yield part;
+  }
+  if (left > 0) throw new Error(`a file source ended ${left} bytes short of the ${bytes} announced`);
 }
 
 /**

@@ -1,23 +1,21 @@
 /** The plan's own files (`plan.jsonl`, `invalid.jsonl`): written in one pass, read back in pages. */
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import type { AtomicWriter, ResultStore } from '../store/store.js';
 
 const FLUSH_AT_CHARS = 256 * 1024;
 
 /** Appends one JSON value per line, buffered: a million tiny writes would dominate planning. */
 export class JsonlWriter {
-  readonly #handle: FileHandle;
+  readonly #writer: AtomicWriter;
   #buffer: string[] = [];
   #chars = 0;
 
-  private constructor(handle: FileHandle) {
-    this.#handle = handle;
+  private constructor(writer: AtomicWriter) {
+    this.#writer = writer;
   }
 
-  /** Creates (or truncates: a retried plan starts over) the file. */
-  static async create(path: string): Promise<JsonlWriter> {
-    return new JsonlWriter(await open(path, 'w'));
+  /** A new file, in place only once closed (a retried plan starts over). */
+  static async create(store: ResultStore, path: string): Promise<JsonlWriter> {
+    return new JsonlWriter(await store.createWriter(path));
   }
 
   async write(value: unknown): Promise<void> {
@@ -27,39 +25,40 @@ export class JsonlWriter {
     if (this.#chars >= FLUSH_AT_CHARS) await this.#flush();
   }
 
+  /** Puts the file in place. */
   async close(): Promise<void> {
     try {
       await this.#flush();
-    } finally {
-      await this.#handle.close();
+      await this.#writer.commit();
+    } catch (e) {
+      await this.#writer.abort();
+      throw e;
     }
+  }
+
+  /** Drops the file: nothing appears under its name. */
+  async abort(): Promise<void> {
+    await this.#writer.abort();
   }
 
   async #flush(): Promise<void> {
     const text = this.#buffer.join('');
     this.#buffer = [];
     this.#chars = 0;
-    if (text) await this.#handle.write(text);
+    if (text) await this.#writer.write(text);
   }
 }
 
 /** Lines [offset, offset + limit) of a JSONL file, parsed; reading stops once the page is full. */
-export async function readJsonlPage<T>(path: string, offset: number, limit: number): Promise<T[]> {
+export async function readJsonlPage<T>(lines: AsyncIterable<string>, offset: number, limit: number): Promise<T[]> {
   const page: T[] = [];
   if (limit <= 0) return page;
-  const stream = createReadStream(path);
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    let index = 0;
-    for await (const line of lines) {
-      if (line === '') continue;
-      if (index++ < offset) continue;
-      page.push(JSON.parse(line) as T);
-      if (page.length >= limit) break;
-    }
-  } finally {
-    lines.close();
-    stream.destroy();
+  let index = 0;
+  for await (const line of lines) {
+    if (line === '') continue;
+    if (index++ < offset) continue;
+    page.push(JSON.parse(line) as T);
+    if (page.length >= limit) break;
   }
   return page;
 }

@@ -4,8 +4,8 @@
  * the longest line plus the id registry; batches and invalid lines go straight to the sinks.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { BatchPlanner, type PlannedBatch } from '../batching/plan.js';
+import type { StoredFile } from '../store/storage.js';
 import type { BatchLimits, BatchRange, InvalidLine, ManifestFormat, ManifestRef } from '../schemas/batch.js';
 import { ManifestError } from './errors.js';
 import { IdRegistry } from './ids.js';
@@ -31,29 +31,35 @@ export interface ManifestPlan {
 }
 
 const PROGRESS_EVERY = 5_000;
-const READ_CHUNK_BYTES = 1024 * 1024;
 
-/** `path` must be absolute: it is recorded in the plan and read again at submit. */
+/** Why a read failed, in a word or two: an errno code, an S3 error's name, else the message. */
+export function readFailure(err: unknown): string {
+  const { code, name, message } = err as NodeJS.ErrnoException;
+  return code ?? (name && name !== 'Error' ? name : message);
+}
+
+/** The manifest's location is recorded in the plan and read again at submit. */
 export async function planManifestFile(
-  path: string,
+  file: StoredFile,
   format: ManifestFormat,
   ctx: ValidationContext,
   limits: BatchLimits,
   sinks: PlanSinks,
 ): Promise<ManifestPlan> {
-  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new ManifestError(`cannot read the manifest ${path} (${err.code ?? err.message})`);
-  });
-  const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+  const path = file.location;
+  const chunks = file.read()[Symbol.asyncIterator]();
   const fileHash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of stream) {
-        fileHash.update(chunk as Buffer);
-        yield chunk as Buffer;
+    while (true) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw new ManifestError(`cannot read the manifest ${path} (${readFailure(err)})`);
       }
-    } catch (err) {
-      throw new ManifestError(`cannot read the manifest ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      if (next.done) return;
+      fileHash.update(next.value);
+      yield next.value;
     }
   }
 
@@ -97,7 +103,7 @@ export async function planManifestFile(
     }
     await emit(planner.finish());
   } finally {
-    stream.destroy();
+    await chunks.return?.();
   }
   plan.manifest.sha256 = fileHash.digest('hex');
   return plan;

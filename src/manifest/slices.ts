@@ -3,8 +3,8 @@
  * slice, by position) when the batch is submitted.
  */
 import { type Hash, createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import type { BatchRange } from '../schemas/batch.js';
+import type { StoredFile } from '../store/storage.js';
 
 /** How a record relates to the batch being hashed. */
 export type SliceRole = 'item' | 'duplicate' | 'other';
@@ -48,20 +48,10 @@ export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Bytes [start, end) of a file, read by position: a batch never re-reads the whole manifest. */
-export async function readSlice(path: string, start: number, end: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    // A shorter file yields a shorter slice, whose hash then differs.
-    return buffer.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
+/** Bytes [start, end) of the manifest, read by position (a ranged GET on S3): a batch never re-reads the whole manifest. */
+export async function readSlice(file: StoredFile, start: number, end: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  // A shorter file yields a shorter slice, whose hash then differs.
+  for await (const chunk of file.read(start, end)) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }

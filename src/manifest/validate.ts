@@ -6,13 +6,17 @@
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HUME_LIMITS } from '../hume/limits.js';
+import { isS3Location, resolveLocation } from '../store/location.js';
+import { createStorage, type Storage } from '../store/storage.js';
 import type { JobConfig } from '../hume/schemas.js';
 import type { ItemRecord, ManifestItem, SourceKind } from '../schemas/batch.js';
 import { type Problem, WHOLE_LINE, isProblem, problem } from './problems.js';
 
 export interface ValidationContext {
-  /** Relative file paths resolve against this folder (the manifest's). */
+  /** Relative file paths resolve against this folder (the manifest's: a path, or `s3://bucket/prefix`). */
   baseDir: string;
+  /** Where `s3://` files are looked up. @default storage from the environment */
+  storage?: Storage;
   config: JobConfig;
   /** Local files must resolve, symlinks followed, inside this folder. */
   allowedRoot?: string;
@@ -39,9 +43,27 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
       return { lexical, real: await realpath(lexical).catch(() => lexical) };
     })());
 
+  let storage = ctx.storage;
+  /** An S3 object: its size, without reading it (allowedRoot is for local files; S3 is the bucket's policy). */
+  async function checkObject(location: string): Promise<{ value: string; bytes: number } | Problem> {
+    storage ??= createStorage();
+    let bytes: number | undefined;
+    try {
+      bytes = await storage.file(location).size();
+    } catch (err) {
+      // The error's name, not its message: rules reach history, and a message may quote the key.
+      return problem('file', location, `the object is not readable (${(err as Error).name})`);
+    }
+    if (bytes === undefined) return problem('file', location, 'object not found');
+    if (bytes > maxFileBytes) return problem('file', location, `the file is ${bytes} bytes, over the limit of ${maxFileBytes} bytes per local file`);
+    return { value: location, bytes };
+  }
+
   async function checkFile(path: string): Promise<{ value: string; bytes: number } | Problem> {
     if (path === '') return problem('file', path, 'the file path is empty');
-    const absolute = resolve(ctx.baseDir, path);
+    const location = resolveLocation(ctx.baseDir, path);
+    if (isS3Location(location)) return checkObject(location);
+    const absolute = location;
     const real = await realpath(absolute).catch(() => undefined);
     if (ctx.allowedRoot !== undefined) {
       const { lexical, real: realRoot } = await roots();

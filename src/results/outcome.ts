@@ -5,14 +5,13 @@
  * the same choice.
  */
 import type { BatchOutcome } from '../schemas/batch.js';
-import { createFsStore } from '../store/fs.js';
 import type { ResultStore } from '../store/store.js';
 import { batchOfJobDir, jobDir, JOBS_DIR, OUTCOME_JSON } from './layout.js';
 import { BatchOutcomeRecord, parseRecord } from './records.js';
 
 /** Writes the outcome atomically, to `jobs/<batch>-<job_id or 'failed'>/outcome.json`. */
-export async function writeBatchOutcome(runDir: string, outcome: BatchOutcome): Promise<void> {
-  await createFsStore(runDir).writeJson(`${jobDir(outcome.batch, outcome.jobId)}/${OUTCOME_JSON}`, outcome);
+export async function writeBatchOutcome(store: ResultStore, outcome: BatchOutcome): Promise<void> {
+  await store.writeJson(`${jobDir(outcome.batch, outcome.jobId)}/${OUTCOME_JSON}`, outcome);
 }
 
 export class OutcomeFinder {

@@ -28,6 +28,8 @@ export const OwnerRecord = z
     workflowId: z.string().min(1).nullable(),
     firstExecutionRunId: z.string().min(1),
     createdAt: z.string(),
+    /** Set when the run was refused at planning: it left nothing to protect, and its id is free again. */
+    refusedAt: z.string().optional(),
   })
   .loose();
 export type OwnerRecord = z.infer<typeof OwnerRecord>;
@@ -66,12 +68,18 @@ export async function claimRunFolder(store: ResultStore, planner: Planner, now: 
   if (typeof existing === 'string') return { claimed: false, reason: `the run folder ${dir} holds an ${OWNER_JSON} that is not an owner record (${existing}): choose another run id` };
   if (isSameRun(existing, planner)) return { claimed: true, owner: existing };
   // A run refused at planning (a bad manifest) left nothing to protect: the next run may take the id.
-  if ((await store.list('.')).every((name) => !RUN_RESULT_ENTRIES.includes(name))) {
+  // (A run still planning has no plan in the folder yet either: only the record tells them apart.)
+  if (existing.refusedAt !== undefined && (await store.list('.')).every((name) => !RUN_RESULT_ENTRIES.includes(name))) {
     const record: OwnerRecord = { ...planner, createdAt: now.toISOString() };
     await store.writeJson(OWNER_JSON, record);
     return { claimed: true, owner: record };
   }
   return { claimed: false, owner: existing, reason: `the run folder ${dir} ${describeOwner(existing, planner)}: a run id is used by one run; choose another run id, or redrive that run` };
+}
+
+/** Marks the folder's run as refused at planning, which frees its id for the next run. */
+export async function releaseRunFolder(store: ResultStore, owner: OwnerRecord, now: Date): Promise<void> {
+  await store.writeJson(OWNER_JSON, { ...owner, refusedAt: now.toISOString() });
 }
 
 /** The record; what is wrong with the file when it is not one; `undefined` when there is none. */

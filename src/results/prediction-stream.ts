@@ -8,12 +8,12 @@
  * `models`, `id` before `predictions`), and rows are keyed as they stream, so a file in another
  * order is refused with the source named rather than buffered.
  */
-import { createReadStream } from 'node:fs';
 import { Assembler } from 'stream-json/core/assembler.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { getManyValues, isMany, none } from 'stream-chain/defs.js';
 import type { z } from 'zod';
 import { MODEL_NAMES, type ModelName, PerFileError, Source } from '../hume/schemas.js';
+import type { StoredFile } from '../store/storage.js';
 import { parseRecord } from './records.js';
 
 /** Predictions that are not what Hume documents: fetching the same bytes again would fail the same way. */
@@ -70,8 +70,9 @@ const MODELS = new Set<string>(MODEL_NAMES);
 /** Read-block size: each block becomes one array of tokens, so small blocks keep memory low (as fast as 1 MB ones). */
 const READ_BLOCK = 1 << 16;
 
-/** Streams the predictions file at `path` to `visitor`, source by source, prediction by prediction. */
-export async function streamPredictions(path: string, visitor: PredictionVisitor, signal?: AbortSignal): Promise<void> {
+/** Streams a predictions file to `visitor`, source by source, prediction by prediction. */
+export async function streamPredictions(file: StoredFile, visitor: PredictionVisitor, signal?: AbortSignal): Promise<void> {
+  const path = file.location;
   const reader = new PredictionsReader(path, visitor);
   const parse = jsonParser({ packValues: true, streamValues: false });
   let read = 0;
@@ -83,11 +84,18 @@ export async function streamPredictions(path: string, visitor: PredictionVisitor
       throw new InvalidPredictionsError(`${path}: not valid JSON near character ${read} (${(e as Error).message})`);
     }
   };
-  for await (const text of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_BLOCK })) {
+  // Decoded as a stream: a character split between two chunks is joined, not garbled.
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of file.read()) {
     signal?.throwIfAborted();
-    read += (text as string).length;
-    await reader.consume(tokens(text));
+    for (let at = 0; at < chunk.length; at += READ_BLOCK) {
+      const text = decoder.decode(chunk.subarray(at, at + READ_BLOCK), { stream: true });
+      read += text.length;
+      await reader.consume(tokens(text));
+    }
   }
+  const tail = decoder.decode();
+  if (tail) await reader.consume(tokens(tail));
   // A flushable stage is flushed by calling it with `none`.
   await reader.consume(tokens(none));
   reader.finish();

@@ -17,6 +17,7 @@ import {
 } from '../hume/schemas.js';
 import type { ItemRecord } from '../schemas/batch.js';
 import { PredictionCounts } from '../schemas/humeJob.js';
+import type { StoredFile } from '../store/storage.js';
 import type { AtomicWriter, ResultStore } from '../store/store.js';
 import { type Cell, ModelTable, type PredictionOf, type RowKey, type TableSpec } from './columns.js';
 import { SHARD_JSON, shardRowsPath } from './layout.js';
@@ -64,11 +65,11 @@ export interface WriteShardsOptions {
   signal?: AbortSignal;
 }
 
-/** Streams `predictionsPath` once into the job folder's shards; returns what shard.json holds. */
-export async function writeShards(store: ResultStore, jobFolder: string, predictionsPath: string, options: WriteShardsOptions): Promise<ShardRecord> {
+/** Streams the predictions once into the job folder's shards; returns what shard.json holds. */
+export async function writeShards(store: ResultStore, jobFolder: string, predictions: StoredFile, options: WriteShardsOptions): Promise<ShardRecord> {
   const writer = new ShardWriter(store, jobFolder, options);
   try {
-    await streamPredictions(store.resolve(predictionsPath), writer, options.signal);
+    await streamPredictions(predictions, writer, options.signal);
     return await writer.commit();
   } catch (e) {
     await writer.abort();
@@ -77,9 +78,9 @@ export async function writeShards(store: ResultStore, jobFolder: string, predict
 }
 
 /** Only the counts of a predictions file (a job outside any batch has no rows to shard). */
-export async function countPredictions(path: string, signal?: AbortSignal): Promise<PredictionCounts> {
+export async function countPredictions(predictions: StoredFile, signal?: AbortSignal): Promise<PredictionCounts> {
   const counts = emptyCounts();
-  await streamPredictions(path, {
+  await streamPredictions(predictions, {
     source() {},
     file() {},
     prediction() {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, link, mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
@@ -212,6 +212,7 @@ export function createFsStore(root: string): ResultStore {
 
   const store: ResultStore = {
     resolve: resolvePath,
+    localPath: resolvePath,
     createWriter,
     async createResumableWriter(path, resumeAt) {
       const abs = writable(path);
@@ -232,6 +233,32 @@ export function createFsStore(root: string): ResultStore {
     readRange(path, start, end) {
       if (end <= start) return (async function* () {})();
       return createReadStream(resolvePath(path), { start, end: end - 1, encoding: 'utf8', highWaterMark: 1 << 20 });
+    },
+    readBytes(path, start = 0, end) {
+      if (end !== undefined && end <= start) return (async function* () {})();
+      return createReadStream(resolvePath(path), { start, ...(end !== undefined && { end: end - 1 }), highWaterMark: 1 << 20 });
+    },
+    async size(path) {
+      try {
+        return (await stat(resolvePath(path))).size;
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+    },
+    async putFile(path, localFile) {
+      const abs = writable(path);
+      if (resolve(localFile) === abs) return;
+      const tmpPath = `${abs}.${randomUUID()}.tmp`;
+      await guarded(abs, async () => {
+        await mkdir(dirname(abs), { recursive: true });
+        try {
+          await copyFile(localFile, tmpPath);
+          await rename(tmpPath, abs);
+        } finally {
+          await rm(tmpPath, { force: true });
+        }
+      });
     },
     async remove(path) {
       await guarded(resolvePath(path), () => rm(writable(path), { force: true }));
@@ -263,8 +290,14 @@ export function createFsStore(root: string): ResultStore {
         throw e;
       }
     },
-    readLines(path) {
-      return createInterface({ input: createReadStream(resolvePath(path)), crlfDelay: Infinity });
+    async *readLines(path) {
+      const input = createReadStream(resolvePath(path));
+      try {
+        yield* createInterface({ input, crlfDelay: Infinity });
+      } finally {
+        // A reader that stops early (a page of a plan) must not leave the file open.
+        input.destroy();
+      }
     },
     async exists(path) {
       return access(resolvePath(path)).then(

@@ -31,8 +31,13 @@ export interface ResumableWriter extends AtomicWriter {
 }
 
 export interface ResultStore {
-  /** Absolute path of a store path. */
+  /** Where a store path is, for people and records: an absolute path, or `s3://bucket/key`. */
   resolve(path: string): string;
+  /**
+   * The local file behind a store path, for code that needs a real file (a resumable download);
+   * `undefined` for a store that is not on this machine's disk (S3).
+   */
+  localPath(path: string): string | undefined;
   createWriter(path: string): Promise<AtomicWriter>;
   /**
    * A resumable writer for `path`: from the start, or continuing the unfinished one at `resumeAt`
@@ -41,6 +46,12 @@ export interface ResultStore {
   createResumableWriter(path: string, resumeAt?: number): Promise<ResumableWriter>;
   /** Text of bytes `start` (inclusive) to `end` (exclusive) of a file, streamed; on S3 a ranged GET. */
   readRange(path: string, start: number, end: number): AsyncIterable<string>;
+  /** Bytes `start` (inclusive) to `end` (exclusive, default: the end) of a file, streamed; a missing file is an error. */
+  readBytes(path: string, start?: number, end?: number): AsyncIterable<Buffer>;
+  /** A file's size in bytes, or `undefined` when there is none. */
+  size(path: string): Promise<number | undefined>;
+  /** Puts a local file under `path`, whole or not at all (on S3 a multipart upload); the local file stays. */
+  putFile(path: string, localFile: string, signal?: AbortSignal): Promise<void>;
   /** Removes a file; a missing one is fine. */
   remove(path: string): Promise<void>;
   /** Writes pretty-printed JSON with a final newline, atomically. */

@@ -11,11 +11,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { PlanManifestInput } from '../../src/activities/manifest.js';
-import { humePlanRedrive, type RedrivePlan } from '../../src/activities/redrive.js';
+import { createPlanRedrive, type RedrivePlan } from '../../src/activities/redrive.js';
 import { writeBatchOutcome } from '../../src/results/outcome.js';
 import type { PlanResult } from '../../src/schemas/batch.js';
 import { finalize, hashTree } from '../results/helpers.js';
 import { activities, failureOf, readJsonl, tempDir } from './helpers.js';
+import { createFsStore } from '../../src/store/fs.js';
+import { createStorage } from '../../src/store/storage.js';
+
+const humePlanRedrive = createPlanRedrive(createStorage());
 
 const items = [
   { id: 'a', text: 'alpha' },
@@ -59,7 +63,7 @@ describe('humePlanManifest owner record', () => {
   it('lets the same run plan again (a retried or reset planning) and re-plans the same bytes, keeping its outcomes', async () => {
     const runDir = join(await tempDir(), 'survey');
     const first = await withOwner(A, runDir);
-    await writeBatchOutcome(runDir, { batch: 0, jobId: 'job-0', status: 'COMPLETED', items: [] });
+    await writeBatchOutcome(createFsStore(runDir), { batch: 0, jobId: 'job-0', status: 'COMPLETED', items: [] });
     const before = await hashTree(runDir);
     // A reset run has another run id, and the same first run id.
     const again = await planAs({ workflowId: A.workflowId, runId: 'after-reset' }, input(runDir, { items, owner: A }));
@@ -70,7 +74,7 @@ describe('humePlanManifest owner record', () => {
   it('refuses another workflow with one line naming the folder and the owner, leaving every byte as it was', async () => {
     const runDir = join(await tempDir(), 'survey');
     await withOwner(A, runDir);
-    await writeBatchOutcome(runDir, { batch: 0, jobId: 'job-0', status: 'COMPLETED', items: [] });
+    await writeBatchOutcome(createFsStore(runDir), { batch: 0, jobId: 'job-0', status: 'COMPLETED', items: [] });
     const before = await hashTree(runDir);
     const failure = await failureOf(withOwner({ workflowId: 'someone-else', firstExecutionRunId: 'x' }, runDir));
     expect(failure).toMatchObject({ type: 'RUN_ID_TAKEN', nonRetryable: true });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { planManifestFile } from '../../src/manifest/index.js';
 import { DEFAULT_BATCH_LIMITS, type InvalidLine, type InvalidLineRef } from '../../src/schemas/batch.js';
 import { batchesOf, failureOf, jsonl, loadAll, plan, readJsonl, tempDir } from './helpers.js';
+import { createStorage } from '../../src/store/storage.js';
 
 
 async function manifestWithEveryRule(dir: string): Promise<{ path: string; expected: Array<[number, string, RegExp]> }> {
@@ -149,7 +150,7 @@ describe('validating a manifest', () => {
     await writeFile(path, jsonl({ text: 'ééééé' }, { text: 'éééé' }, { file: 'a.wav' }));
     const invalid: InvalidLine[] = [];
     const result = await planManifestFile(
-      path,
+      createStorage().file(path),
       'jsonl',
       { baseDir: dir, config: {}, limits: { maxTextBytes: 9, maxLocalFileBytes: 10 } },
       DEFAULT_BATCH_LIMITS,

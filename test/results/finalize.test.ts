@@ -9,15 +9,18 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFinalizeActivities, type FinalizeDeps } from '../../src/activities/finalize.js';
-import { humePlanRedrive, type RedrivePlan } from '../../src/activities/redrive.js';
+import { createPlanRedrive, type RedrivePlan } from '../../src/activities/redrive.js';
 import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, SENTIMENT, TOXICITY } from '../../src/emulator/names.js';
 import type { Predictions } from '../../src/hume/schemas.js';
 import type { FinalizeInput, RunSummary } from '../../src/activities/finalize.js';
 import type { BatchRange } from '../../src/schemas/batch.js';
+import { createStorage } from '../../src/store/storage.js';
 import {
   failedUrl, fileResult, finalize, hashTree, jsonlLoader, mapSources, range, readJsonl, textResult, urlResult, writeRun,
   type RunFixture,
 } from './helpers.js';
+
+const humePlanRedrive = createPlanRedrive(createStorage());
 
 const TEXT_B = 'Alice met Bob in Paris. It was lovely!';
 const TEXT_F = 'Hello, "world" again';

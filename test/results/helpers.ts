@@ -13,6 +13,7 @@ import { BURST_DESCRIPTIONS, EXPRESSIONS_48, EXPRESSIONS_53, SENTIMENT, TOXICITY
 import { type ModelName, SourcePredictResult, type Predictions } from '../../src/hume/schemas.js';
 import { outcomeItems, SourceMatcher, type SourceReturn } from '../../src/results/mapping.js';
 import type { BatchOutcome, BatchRange, InvalidLine, ItemRecord, PlanResult } from '../../src/schemas/batch.js';
+import { createFsStore } from '../../src/store/fs.js';
 
 /** Every model, with sentiment and toxicity, as a run's shared config would ask. */
 export const ALL_MODELS = { face: {}, burst: {}, prosody: {}, language: { sentiment: {}, toxicity: {} }, ner: {}, facemesh: {} };
@@ -140,7 +141,7 @@ export async function writeRun(runDir: string, fixture: RunFixture): Promise<Fin
       await mkdir(join(runDir, outcome.predictionsPath, '..'), { recursive: true });
       await writeFile(join(runDir, outcome.predictionsPath), typeof predictions === 'string' ? predictions : JSON.stringify(predictions));
     }
-    await writeBatchOutcome(runDir, outcome);
+    await writeBatchOutcome(createFsStore(runDir), outcome);
   }
   const plan: PlanResult = {
     manifest: { path: manifestPath, format: 'jsonl', sha256: 'f'.repeat(64) },

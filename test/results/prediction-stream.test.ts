@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { streamPredictions, type PredictionVisitor } from '../../src/results/prediction-stream.js';
+import { createStorage } from '../../src/store/storage.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ async function events(json: unknown): Promise<string[]> {
     fileError: (e) => void seen.push(`error ${e.file}: ${e.message}`),
     sourceEnd: (end) => void seen.push(`end ${JSON.stringify(end)}`),
   };
-  await streamPredictions(path, visitor);
+  await streamPredictions(createStorage().file(path), visitor);
   return seen;
 }
 

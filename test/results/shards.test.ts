@@ -14,6 +14,7 @@ import { writeShards } from '../../src/results/shards.js';
 import type { ItemRecord } from '../../src/schemas/batch.js';
 import { createFsStore } from '../../src/store/fs.js';
 import { finalize, item, jsonlLoader, manifestLine, mapSources, range, urlResult, writeRun, type RunFixture } from './helpers.js';
+import { fileOf } from '../../src/store/storage.js';
 
 const ITEMS = [item(1, 'url', 'https://x.test/one.jpg', 'one', { k: 1 }), item(2, 'url', 'https://x.test/two.jpg', 'two')];
 const RANGES = [range(0, 1, 1, 1), range(1, 2, 2, 1)];
@@ -50,7 +51,7 @@ it('gives the same CSVs from fetch-time shards as from shards finalize writes, u
   for (const r of RANGES) {
     // As humeFetchResults does: each job's shards from its own first predictions.
     const matcher = new SourceMatcher(await jsonlLoader(fetched.plan.manifest, r, fetched.validation));
-    await writeShards(store, `jobs/${r.index}-job-${r.index}`, `jobs/${r.index}-job-${r.index}/predictions.json`, {
+    await writeShards(store, `jobs/${r.index}-job-${r.index}`, fileOf(store, `jobs/${r.index}-job-${r.index}/predictions.json`), {
       jobId: `job-${r.index}`,
       claim: (_, source): ItemRecord | undefined => matcher.claim(source),
     });
