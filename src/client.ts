@@ -2,7 +2,8 @@
  * Typed helpers for users' client code: start a run or a single job, follow it, steer it, and
  * await its summary. Input is validated here, before anything reaches Temporal.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { normalizeLocation } from './store/location.js';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { HumeBatchInput } from './schemas/batch.js';
 import { HumeJobInput } from './schemas/humeJob.js';
@@ -34,7 +35,8 @@ export interface StartOptions {
 /** The workflow id a run gets when none is given. */
 export const runWorkflowId = (runId: string) => `hume-run-${runId}`;
 
-const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
+/** Local paths absolute (the worker may run elsewhere), `s3://` locations as given. */
+const absolute = (location: string) => normalizeLocation(location);
 
 export class RunHandle {
   constructor(readonly workflow: WorkflowHandle<typeof humeBatch>) {}

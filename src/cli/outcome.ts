@@ -2,14 +2,14 @@
  * Where a run stands, from Temporal alone: still running (with its progress), ended with a results
  * folder, or ended without one. `status` and `results` both print from this.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunHandle } from '../client.js';
 import type { ModelName } from '../hume/schemas.js';
 import { INDEX_JSONL, SUMMARY_JSON } from '../results/layout.js';
 import type { summaryJson } from '../results/summary.js';
+import { resolveLocation } from '../store/location.js';
+import { createStorage } from '../store/storage.js';
 import type { HumeBatchResult, RunProgress } from '../workflows/definitions.js';
 import { CliError, EXIT, rootFailure } from './errors.js';
 import type { FoundRun, TemporalSession } from './temporal.js';
@@ -35,7 +35,7 @@ export async function runOutcome(session: TemporalSession, found: FoundRun): Pro
   try {
     const result = await runResult(run);
     // Redriven since: the folder, rewritten by the last redrive, describes the run as it now is.
-    const file = await readSummary(join(result.runDir, SUMMARY_JSON));
+    const file = await readSummary(result.runDir);
     return { kind: 'ended', result: file && (file.runs?.length ?? 1) > 1 ? resultFromSummary(result.runDir, file) : result };
   } catch (err) {
     if (err instanceof WorkflowFailedError) return { kind: 'failed', error: rootFailure(err).message };
@@ -69,10 +69,10 @@ export async function runResult(run: RunHandle): Promise<HumeBatchResult> {
 
 export type SummaryFile = ReturnType<typeof summaryJson>;
 
-/** summary.json, when the folder is readable from here (it is the worker's: maybe not). */
-export async function readSummary(path: string): Promise<SummaryFile | undefined> {
+/** The run folder's summary.json, when it is readable from here (the folder is the worker's: maybe not). */
+export async function readSummary(runDir: string): Promise<SummaryFile | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as SummaryFile;
+    return ((await createStorage().folder(runDir).readJson(SUMMARY_JSON)) as SummaryFile | undefined) ?? undefined;
   } catch {
     return undefined;
   }
@@ -89,7 +89,7 @@ export function resultFromSummary(runDir: string, file: SummaryFile): HumeBatchR
       jobs: file.jobs,
       predictionErrors: file.predictionErrors,
       csv: Object.fromEntries(Object.entries(file.csv).map(([model, csv]) => [model as ModelName, csv.rows])),
-      paths: { runDir, index: join(runDir, INDEX_JSONL), summary: join(runDir, SUMMARY_JSON) },
+      paths: { runDir, index: resolveLocation(runDir, INDEX_JSONL), summary: resolveLocation(runDir, SUMMARY_JSON) },
     },
   };
 }

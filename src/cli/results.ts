@@ -2,10 +2,7 @@
  * `temporal-hume results <run-id>`: where a run's results are and what they hold. Exits 0 for a
  * completed run, 1 while it runs, when it failed or was cancelled, or when it left no folder.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SUMMARY_JSON } from '../results/layout.js';
 import { CliError, EXIT } from './errors.js';
 import { readSummary, resultFromSummary, runOutcome, type SummaryFile } from './outcome.js';
 import { printJson, printRows, resultRows, type Row } from './output.js';
@@ -27,7 +24,7 @@ export function resultsCommand(): Command {
         if (outcome.kind === 'failed') throw new CliError(`run ${found.workflowId} ended without results: ${outcome.error}`, EXIT.failed);
         const runDir = outcome.kind === 'ended' ? outcome.result.runDir : outcome.runDir;
         // The folder is the worker's: on another machine it may not be readable from here.
-        const file = await readSummary(join(runDir, SUMMARY_JSON));
+        const file = await readSummary(runDir);
         const result = outcome.kind === 'ended' ? outcome.result : file && resultFromSummary(runDir, file);
         if (!result) throw new CliError(`run ${found.workflowId} was cancelled; its folder ${runDir} is not readable from here`, EXIT.failed);
         if (flags.json) printJson({ workflowId: found.workflowId, ...result, summaryJson: file ?? null });

@@ -4,11 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { type RunHandle, startRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
 import { detectFormat, ManifestError } from '../manifest/index.js';
+import { readFailure } from '../manifest/plan-manifest.js';
+import { isS3Location, LocationError, normalizeLocation } from '../store/location.js';
+import { StorageConfigError } from '../store/s3-client.js';
+import { createStorage } from '../store/storage.js';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../schemas/batch.js';
 import type { HumeBatchResult } from '../workflows/definitions.js';
 import { describeInvalidLine, type DryRun, dryRun, formatBytes } from './dry-run.js';
@@ -68,8 +71,8 @@ export function runCommand(): Command {
       const config = parseJobConfig(flags.models, flags.transcriptionLanguage);
       // Every option is checked as the run checks it, dry run or not, before anything is read or started.
       const runId = flags.runId ?? newRunId();
-      const input = buildRunInput(resolve(manifest), config, flags, runId);
       const path = await checkManifest(manifest, flags.format);
+      const input = buildRunInput(path, config, flags, runId);
       if (flags.dryRun) {
         const plan = await dryRun(path, flags.format, config, !!flags.skipInvalid, input.limits);
         printDryRun(plan, !!flags.json);
@@ -77,6 +80,7 @@ export function runCommand(): Command {
         return;
       }
       const env = loadHumeEnv();
+      await preflightStorage(input.outDir);
       await preflightHume(env);
       const session = await connectTemporal(flags);
       try {
@@ -88,13 +92,20 @@ export function runCommand(): Command {
     });
 }
 
-/** The manifest's absolute path, once it is known to be a file of a format we read. */
+/** The manifest's location (a local path made absolute, or `s3://…`), once it is known to be a file of a format we read. */
 async function checkManifest(manifest: string, format: ManifestFormat | undefined): Promise<string> {
-  const path = resolve(manifest);
-  const stats = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw usageError(err.code === 'ENOENT' ? `manifest not found: ${path}` : `cannot read the manifest ${path} (${err.code ?? err.message})`);
-  });
-  if (!stats.isFile()) throw usageError(`the manifest is not a file: ${path}`);
+  const path = locationArg(manifest, '<manifest>');
+  if (isS3Location(path)) {
+    const size = await createStorage().file(path).size().catch((err: unknown) => {
+      throw usageError(`cannot read the manifest ${path} (${readFailure(err)})`);
+    });
+    if (size === undefined) throw usageError(`manifest not found: ${path}`);
+  } else {
+    const stats = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      throw usageError(err.code === 'ENOENT' ? `manifest not found: ${path}` : `cannot read the manifest ${path} (${err.code ?? err.message})`);
+    });
+    if (!stats.isFile()) throw usageError(`the manifest is not a file: ${path}`);
+  }
   if (!format) {
     try {
       detectFormat(path);
@@ -104,6 +115,26 @@ async function checkManifest(manifest: string, format: ManifestFormat | undefine
     }
   }
   return path;
+}
+
+function locationArg(text: string, what: string): string {
+  try {
+    return normalizeLocation(text);
+  } catch (err) {
+    if (err instanceof LocationError) throw usageError(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** An S3 results root this process cannot use is refused before anything starts (the worker checks again with its own credentials). */
+async function preflightStorage(outDir: string): Promise<void> {
+  const root = locationArg(outDir, '--out');
+  try {
+    await createStorage().check(root);
+  } catch (err) {
+    if (err instanceof StorageConfigError) throw usageError(`--out ${err.message}`);
+    throw err;
+  }
 }
 
 /** After a start: prints the ids and returns (`--no-wait`), or follows the run and prints its results. */

@@ -4,8 +4,7 @@
  * free loopback ports, the namespace and search attributes registered through the API. Either half can
  * be restarted while the other keeps running, on the same ports and database.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +150,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
         await waitUntil(watch(), `namespace ${namespace} after the PostgreSQL restart`, (connection) =>
           connection.workflowService.describeNamespace({ namespace }),
         );
-        log(`PostgreSQL restarted under the Temporal server on ${address}`);
+        log(`Temporal server on ${address} answers from PostgreSQL again`);
       },
       stop,
     };

@@ -97,9 +97,12 @@ async function serverModuleDir(go: string, env: NodeJS.ProcessEnv): Promise<stri
     if (err.stdout) return { stdout: err.stdout };
     throw new TemporalServerNotFoundError(`go mod download ${module} failed: ${err.message}`);
   });
-  const parsed = downloadedModule.safeParse(JSON.parse(stdout));
-  if (!parsed.success || !parsed.data.Dir) {
-    throw new TemporalServerNotFoundError(`go mod download ${module} gave no folder: ${parsed.data?.Error ?? stdout.trim()}`);
+  let parsed: z.infer<typeof downloadedModule> | undefined;
+  try {
+    parsed = downloadedModule.parse(JSON.parse(stdout));
+  } catch {
+    // reported below with what go printed
   }
-  return parsed.data.Dir;
+  if (!parsed?.Dir) throw new TemporalServerNotFoundError(`go mod download ${module} gave no folder: ${parsed?.Error ?? stdout.trim().slice(0, 500)}`);
+  return parsed.Dir;
 }

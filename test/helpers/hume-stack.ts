@@ -10,6 +10,7 @@ import { type HumeEmulator, type HumeEmulatorOptions, startHumeEmulator } from '
 import { type RunningReceiver, startReceiver } from '../../src/webhook/index.js';
 import { createActivities } from '../../src/activities/index.js';
 import { HumeClient } from '../../src/hume/client.js';
+import type { Storage } from '../../src/store/storage.js';
 import { createHumeWorker } from '../../src/worker.js';
 import { connectTemporal, type TemporalTestContext, testWorkflowBundle } from './temporal.js';
 
@@ -28,6 +29,8 @@ export interface StackOptions {
   maxRequestsPerSecond?: number;
   /** Replaces some of the worker's activities (to inject a failure into one step). */
   wrapActivities?: (activities: WorkerActivities) => WorkerActivities;
+  /** Where the worker reads manifests and writes results. @default local paths and S3 from the environment */
+  storage?: Storage;
   /** Puts something (a proxy) between the worker and the Hume-compatible server. */
   through?: (humeUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
 }
@@ -66,9 +69,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       taskQueue: temporal.taskQueue,
       hume,
       callbacks,
+      storage: options.storage,
       workerOptions: {
         workflowBundle: await testWorkflowBundle(),
-        ...(wrap ? { activities: wrap(createActivities({ hume, callbacks }) as unknown as WorkerActivities) } : {}),
+        ...(wrap ? { activities: wrap(createActivities({ hume, callbacks, storage: options.storage }) as unknown as WorkerActivities) } : {}),
       },
     });
     return { worker: created, running: created.run() };
