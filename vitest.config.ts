@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `temporal` tests share one real Temporal dev server started by the global setup;
-// everything else (emulator, client, receiver, pure units) runs without it.
+// Three projects: `temporal` tests share one real Temporal dev server started by the global setup;
+// `cluster` tests start the full Temporal server on PostgreSQL themselves; everything else
+// (emulator, client, receiver, pure units) runs without either.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -12,7 +13,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/temporal/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/temporal/**', 'test/cluster/**'] },
       },
       {
         extends: true,
@@ -22,6 +23,11 @@ export default defineConfig({
           globalSetup: ['test/setup/temporal-server.ts'],
           testTimeout: 180_000,
         },
+      },
+      {
+        extends: true,
+        // The full Temporal server on PostgreSQL, each file its own cluster (the first run may build the server).
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 },
       },
     ],
   },
