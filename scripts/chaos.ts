@@ -8,24 +8,20 @@
  *
  * test/temporal/chaos.test.ts runs a smaller one and asserts the figures.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { type RunHandle, startRun } from '../src/client.js';
 import { type DevServer, freePort, startDevServer } from '../src/devserver/index.js';
 import { type Faults, startHumeEmulator } from '../src/emulator/index.js';
 import { HumeClient } from '../src/hume/client.js';
-import { jobDir, OUTCOME_JSON, PREDICTIONS_JSON } from '../src/results/layout.js';
-import type { BatchOutcome } from '../src/schemas/batch.js';
-import { submissionKeyOf } from '../src/webhook/token.js';
-import type { RunProgress } from '../src/workflows/definitions.js';
 import { serveFolder, writeMixedManifest } from '../test/helpers/manifests.js';
 import { WorkerProcesses, workerEnv } from '../test/helpers/worker-process.js';
+import { auditResults, type Disturbance, driveRun, listHumeJobs } from './run-audit.js';
+import { createFsStore } from '../src/store/fs.js';
 
 export interface ChaosOptions {
   /** Manifest lines. @default 2000 */
@@ -49,8 +45,6 @@ export const CHAOS_FAULTS: Partial<Faults> = {
   resetRate: 0.02,
   jobFailureRate: 0.05,
 };
-/** No progress for this long means the run is stuck, not slow (a lost activity costs at most 1 minute). */
-const STALL_MS = 90_000;
 /** Submits whose job is created but whose answer is lost (connection reset): the ambiguous case. */
 const LOST_SUBMIT_ANSWERS = 3;
 const FAILED_JOBS_AT_LEAST = 2;
@@ -114,21 +108,21 @@ export async function runChaos(options: ChaosOptions = {}) {
     );
     log(`run started: ${items} items, worker ${workers.started}, Temporal ${server.address}`);
 
-    const kill: Disturbance = {
+    const kill: Disturbance<ChaosEvent> = {
       name: 'kill',
       fire: async () => {
         await workers.kill();
         await workers.start();
       },
     };
-    const restartServer: Disturbance = {
+    const restartServer: Disturbance<ChaosEvent> = {
       name: 'restart-server',
       fire: async () => {
         await server.stop();
         server = await startDevServer({ dbFile, port, headless: true });
       },
     };
-    const events: Disturbance[] = Array.from({ length: kills }, () => kill);
+    const events: Disturbance<ChaosEvent>[] = Array.from({ length: kills }, () => kill);
     for (let i = 0; i < serverRestarts; i++) events.splice(Math.floor(((i + 1) * events.length) / (serverRestarts + 1)), 0, restartServer);
     const fired = await driveRun(run, client, events, log, options.signal);
     const result = await run.result();
@@ -138,8 +132,8 @@ export async function runChaos(options: ChaosOptions = {}) {
     // The audit talks to the server without faults.
     emulator.setFaults({ serverErrorRate: 0, resetRate: 0, tooManyRequestsRate: 0 });
     const stats = emulator.stats();
-    const jobs = await listJobs(new HumeClient({ apiKey: API_KEY, baseUrl: emulator.url }));
-    const audit = await auditFolder(result.runDir, manifest.validLines);
+    const jobs = await listHumeJobs(new HumeClient({ apiKey: API_KEY, baseUrl: emulator.url }));
+    const audit = await auditResults(createFsStore(result.runDir), manifest.validLines);
     return {
       items,
       validItems: manifest.validLines.length,
@@ -177,121 +171,7 @@ export async function runChaos(options: ChaosOptions = {}) {
   }
 }
 export type ChaosFigures = Awaited<ReturnType<typeof runChaos>>;
-
-interface Disturbance {
-  name: 'kill' | 'restart-server';
-  fire(): Promise<void>;
-}
-
-/**
- * Polls the run to its end, firing the disturbances one by one, evenly spread by jobs completed
- * (so the run cannot finish first). Fails when the run stops moving. Returns what was fired.
- */
-async function driveRun(run: RunHandle, client: Client, events: Disturbance[], log: (m: string) => void, signal?: AbortSignal) {
-  const fired: Disturbance['name'][] = [];
-  let progress: RunProgress | undefined;
-  let lastLog = 0;
-  let lastChange = { at: Date.now(), key: '' };
-  for (;;) {
-    signal?.throwIfAborted();
-    // Fails while Temporal restarts: keep the last answer.
-    progress = await run.progress().catch(() => progress);
-    if (progress && ['completed', 'failed', 'cancelled'].includes(progress.state)) return fired;
-    if (progress && Date.now() - lastLog > 10_000) {
-      lastLog = Date.now();
-      log(`${progress.state}: jobs ${progress.jobs.completed}/${progress.jobs.planned} done, ${progress.jobs.inFlight} in flight, ${progress.humeJobsCreated} Hume jobs created`);
-    }
-    const key = JSON.stringify([progress?.state, progress?.jobs, progress?.humeJobsCreated]);
-    if (key !== lastChange.key) lastChange = { at: Date.now(), key };
-    else if (Date.now() - lastChange.at > STALL_MS) throw new Error(await diagnoseStall(client, progress));
-    const next = events[fired.length];
-    const due = progress && next && progress.jobs.planned > 0 && progress.jobs.completed >= ((fired.length + 1) * progress.jobs.planned) / (events.length + 1);
-    if (due) {
-      log(`${next.name} at ${progress?.jobs.completed}/${progress?.jobs.planned} jobs`);
-      await next.fire();
-      fired.push(next.name);
-    } else {
-      await sleep(500);
-    }
-  }
-}
-
-/** Why a run stopped moving: children the parent still counts as in flight that are no longer running. */
-async function diagnoseStall(client: Client, progress: RunProgress | undefined): Promise<string> {
-  const running: string[] = [];
-  for await (const execution of client.workflow.list({ query: 'ExecutionStatus = "Running" AND WorkflowType = "humeJob"' })) {
-    running.push(execution.workflowId);
-  }
-  return (
-    `run stalled for ${STALL_MS / 1000} s: progress ${JSON.stringify(progress?.jobs)}, humeJob children still running: ` +
-    `${running.length ? running.join(', ') : 'none'}` +
-    (progress && progress.jobs.inFlight > running.length ? ' — the parent lost the reports of finished batches' : '')
-  );
-}
-
-/** Every job the server holds, and the submission keys that own more than one. */
-async function listJobs(hume: HumeClient) {
-  const byKey = new Map<string, string[]>();
-  let count = 0;
-  for await (const job of hume.iterateJobs({ pageSize: 500 })) {
-    count++;
-    const key = submissionKeyOf(job.request.callback_url) ?? `(no key) ${job.job_id}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), job.job_id]);
-  }
-  const duplicates = [...byKey].filter(([, ids]) => ids.length > 1).map(([key, jobIds]) => ({ key, jobIds }));
-  return { count, duplicates };
-}
-
-interface IndexRow {
-  id: string;
-  line: number;
-  batch: number;
-  job_id: string;
-  status: string;
-}
-
-/** Reads the results folder back: index, predictions behind every item, CSVs and summary. */
-async function auditFolder(runDir: string, validLines: number[]) {
-  const index = (await readFile(join(runDir, 'index.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRow);
-  const completed = index.filter((row) => row.status === 'completed');
-  const lines = new Set(completed.map((row) => row.line));
-
-  // Each completed item points, through its batch's outcome, at a source in predictions.json.
-  let withPredictions = 0;
-  const outcomes = new Map<string, Promise<[BatchOutcome, unknown[]]>>();
-  for (const row of completed) {
-    const folder = join(runDir, jobDir(row.batch, row.job_id));
-    if (!outcomes.has(folder)) {
-      outcomes.set(folder, Promise.all([readJson<BatchOutcome>(join(folder, OUTCOME_JSON)), readJson<unknown[]>(join(folder, PREDICTIONS_JSON))]));
-    }
-    const [outcome, predictions] = await outcomes.get(folder)!;
-    const source = outcome.items.find((item) => item.line === row.line)?.sourceIndex;
-    if (source !== undefined && predictions[source] !== undefined) withPredictions++;
-  }
-
-  const summary = await readJson<{ items: Record<string, number>; humeJobsCreated: number; csv: Record<string, { path: string; rows: number }> }>(join(runDir, 'summary.json'));
-  const ids = new Set(completed.map((row) => row.id));
-  const csv: Record<string, { rows: number; summaryRows: number; unknownIds: number }> = {};
-  for (const [model, { path, rows }] of Object.entries(summary.csv)) {
-    const records = parseCsv(await readFile(join(runDir, path)), { columns: true }) as Array<{ item_id: string }>;
-    csv[model] = { rows: records.length, summaryRows: rows, unknownIds: records.filter((r) => !ids.has(r.item_id)).length };
-  }
-  return {
-    indexRows: index.length,
-    completed: completed.length,
-    notCompleted: index.length - completed.length,
-    distinctCompletedIds: ids.size,
-    missingLines: validLines.filter((line) => !lines.has(line)).length,
-    withPredictions,
-    summaryItems: summary.items,
-    summaryHumeJobs: summary.humeJobsCreated,
-    csv,
-  };
-}
-
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, 'utf8')) as T;
-}
+type ChaosEvent = 'kill' | 'restart-server';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { items: { type: 'string' }, kills: { type: 'string' }, json: { type: 'boolean' } } });

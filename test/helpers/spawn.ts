@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/temporal-hume.js', import.meta.url));
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', cwd });
 }
 
 /** Resolves with the first output (stdout or stderr) matching `pattern`; rejects if the process exits first. */
@@ -31,9 +31,9 @@ export function waitForLine(child: ChildProcessWithoutNullStreams, pattern: RegE
 }
 
 /** Runs to completion and returns exit code and output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnCli(args, env);
+    const child = spawnCli(args, env, cwd);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -39,8 +39,14 @@ export class WorkerProcesses {
   #current: ChildProcessWithoutNullStreams | undefined;
   /** Processes started so far. */
   started = 0;
+  /** Their process ids, in start order. */
+  readonly pids: number[] = [];
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  /** `cwd`: the workers' working directory. @default this process's */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cwd?: string,
+  ) {}
 
   /** Everything every worker process printed, stdout and stderr. */
   get log(): string {
@@ -49,12 +55,13 @@ export class WorkerProcesses {
 
   /** Starts a worker and resolves once it polls its task queue. */
   async start(): Promise<void> {
-    const child = spawnCli(['worker'], this.env);
+    const child = spawnCli(['worker'], this.env, this.cwd);
     const keep = (chunk: Buffer) => (this.#log += chunk.toString());
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     this.#current = child;
     this.started++;
+    if (child.pid !== undefined) this.pids.push(child.pid);
     await waitForLine(child, /worker polling task queue/, 180_000);
   }
 
