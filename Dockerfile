@@ -22,8 +22,9 @@ COPY bin ./bin
 COPY --from=build /app/dist ./dist
 RUN ln -s /app/bin/temporal-hume.js /usr/local/bin/temporal-hume \
   && mkdir -p /data && chown node:node /data
-# Manifests and results folders live here (a volume); the worker runs as the unprivileged `node` user.
-VOLUME ["/data"]
+# The working directory, for local manifests and results when a run uses paths (mount a volume
+# then); with S3 locations (docker-compose.yml) a worker needs no volume, only temp space.
+# The worker runs as the unprivileged `node` user.
 WORKDIR /data
 USER node
 ENTRYPOINT ["temporal-hume"]

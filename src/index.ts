@@ -12,6 +12,9 @@ export { HUME_LIMITS } from './hume/limits.js';
 export { buildReceiver, startReceiver, type ReceiverOptions, type RunningReceiver } from './webhook/receiver.js';
 export { startDevServer, resolveTemporalCli, type DevServer, type DevServerOptions } from './devserver/index.js';
 export { loadHumeEnv, loadTemporalConnectConfig } from './config.js';
+export { createStorage, type Storage, type StorageOptions, type StoredFile } from './store/storage.js';
+export type { ResultStore } from './store/store.js';
+export { StorageConfigError } from './store/s3-client.js';
 export {
   createEncryptionCodec,
   dataConverterFromEnv,

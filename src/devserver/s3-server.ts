@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { cacheRoot, findOnPath, goInstall, isExecutable } from './cli-path.js';
 import { freePort } from './server.js';
+import { killOnExit } from './kill-on-exit.js';
 
 export const VERSITYGW_VERSION = 'v1.8.0';
 const GO_PACKAGE = 'github.com/versity/versitygw/cmd/versitygw';
@@ -82,16 +83,6 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-// A test run that crashes or is interrupted must not leave a server behind.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
 
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const binary = await resolveS3Server();
@@ -109,15 +100,13 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
 
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    installExitHook();
     // Keys by environment, not arguments: arguments are visible to every user in the process list.
     const proc = spawn(binary, ['--port', `127.0.0.1:${port}`, '--region', REGION, '--quiet', 'posix', dir], {
       env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
-    running.add(proc);
-    proc.once('exit', () => running.delete(proc));
+    killOnExit(proc);
     let recentLog = '';
     const keep = (chunk: Buffer) => void (recentLog = (recentLog + chunk.toString()).slice(-4000));
     proc.stdout?.on('data', keep);

@@ -1,10 +1,11 @@
 /** Starts and stops a local `temporal server start-dev` on free ports. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { resolveTemporalCli } from './cli-path.js';
+import { killOnExit } from './kill-on-exit.js';
 
 export interface DevServerOptions {
   /** Temporal CLI binary. @default resolved by `resolveTemporalCli()` */
@@ -53,17 +54,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 const STOP_GRACE_MS = 5_000;
-const running = new Set<ChildProcess>();
 
-// A test run that crashes or is interrupted must not leave a server behind.
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? (await resolveTemporalCli());
@@ -84,10 +75,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     args.push('--search-attribute', `${name}=${type}`);
   }
 
-  installExitHook();
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  const exited = once(child, 'exit').then(() => running.delete(child));
+  killOnExit(child);
+  const exited = once(child, 'exit');
   let recentLog = '';
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();

@@ -4,7 +4,7 @@
  * free loopback ports, the namespace and search attributes registered through the API. Either half can
  * be restarted while the other keeps running, on the same ports and database.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { type Postgres, startPostgres } from './postgres.js';
 import { freeFixedPort } from './fixed-port.js';
 import type { DevServerOptions } from './server.js';
 import { resolveTemporalServer, type TemporalServerBinaries } from './temporal-server-path.js';
+import { killOnExit } from './kill-on-exit.js';
 
 export type SearchAttributeType = NonNullable<DevServerOptions['searchAttributes']>[string];
 
@@ -84,17 +85,7 @@ const SCHEMAS = [
 const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 
 const run = promisify(execFile);
-const running = new Set<ChildProcess>();
 
-// A test run that crashes must not leave a server behind (PostgreSQL has its own hook).
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
 
 export async function startTemporalCluster(options: TemporalClusterOptions = {}): Promise<TemporalCluster> {
   const log = options.log ?? (() => undefined);
@@ -234,12 +225,11 @@ interface ServerProcess {
 }
 
 function startServer(serverBinary: string, configFile: string, logFile: string, cwd: string): ServerProcess {
-  installExitHook();
   const out = openSync(logFile, 'a');
   const child = spawn(serverBinary, ['--config-file', configFile, '--allow-no-auth', 'start'], { cwd, stdio: ['ignore', out, out] });
   closeSync(out);
-  running.add(child);
-  const exited = once(child, 'exit').then(() => running.delete(child));
+  killOnExit(child);
+  const exited = once(child, 'exit');
   const hasExited = () => child.exitCode !== null || child.signalCode !== null;
   return {
     get pid() {

@@ -6,29 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { type DevServerOptions, resolveTemporalTestServer } from '../../src/devserver/index.js';
+import { type DevServerOptions, INDEXED_VALUE_TYPES, resolveTemporalTestServer } from '../../src/devserver/index.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
 import { installQuietRuntime } from './temporal.js';
-
-type SearchAttributeTypes = NonNullable<DevServerOptions['searchAttributes']>;
-
-const { IndexedValueType } = temporal.api.enums.v1;
-const INDEXED_VALUE_TYPES: Record<SearchAttributeTypes[string], temporal.api.enums.v1.IndexedValueType> = {
-  Text: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
 
 /**
  * A fresh test server on a free port. Time only skips while a client awaits a workflow's result (or during
  * `env.sleep`), and it is global to the server: one environment per test file, workflows awaited one at a time.
  */
 export async function startTimeSkippingEnv(
-  options: { searchAttributes?: SearchAttributeTypes } = {},
+  options: { searchAttributes?: NonNullable<DevServerOptions['searchAttributes']> } = {},
 ): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const path = await resolveTemporalTestServer();
