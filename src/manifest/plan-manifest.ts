@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BatchPlanner, type PlannedBatch } from '../batching/plan.js';
+import { unfixableCause } from '../store/s3-errors.js';
 import type { StoredFile } from '../store/storage.js';
 import type { BatchLimits, BatchRange, InvalidLine, ManifestFormat, ManifestRef } from '../schemas/batch.js';
 import { ManifestError } from './errors.js';
@@ -32,10 +33,10 @@ export interface ManifestPlan {
 
 const PROGRESS_EVERY = 5_000;
 
-/** Why a read failed, in a word or two: an errno code, an S3 error's name, else the message. */
+/** Why a read failed, in a few words: what an S3 refusal means, an errno code, an S3 error's name, else the message. */
 export function readFailure(err: unknown): string {
   const { code, name, message } = err as NodeJS.ErrnoException;
-  return code ?? (name && name !== 'Error' ? name : message);
+  return unfixableCause(err) ?? code ?? (name && name !== 'Error' ? name : message);
 }
 
 /** The manifest's location is recorded in the plan and read again at submit. */
