@@ -156,7 +156,7 @@ export async function runWorkerFromEnv(
   }
 }
 
-/** Creates `dir` if needed and writes (then removes) a file in it: the worker's runs will write there. */
+/** The results root is usable: a local folder writable (checkWritable), an S3 prefix checked by the storage. */
 async function checkResultsRoot(storage: Storage, root: string): Promise<void> {
   if (!isS3Location(root)) return checkWritable(resolve(root));
   try {
@@ -167,6 +167,7 @@ async function checkResultsRoot(storage: Storage, root: string): Promise<void> {
   }
 }
 
+/** Creates `dir` if needed and writes (then removes) a file in it: the worker's runs will write there. */
 async function checkWritable(dir: string): Promise<void> {
   const probe = join(dir, `.temporal-hume-write-check-${randomUUID()}`);
   try {

@@ -17,8 +17,8 @@ import {
   planManifestFile,
   readJsonlPage,
 } from '../manifest/index.js';
-import { readFailure } from '../manifest/plan-manifest.js';
 import { readSlice, sha256 } from '../manifest/slices.js';
+import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import { StorageConfigError } from '../store/s3-client.js';
 import { INVALID_JSONL, PLAN_JSON, PLAN_JSONL } from '../results/layout.js';
 import { claimRunFolder, type Planner, releaseRunFolder, RunOwner } from '../results/owner.js';
@@ -110,6 +110,8 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
 
   const runDir = locationOf(input.runDir, 'runDir');
   const manifestPath = input.manifest && locationOf(input.manifest.path, 'manifest');
+  // Refusals that need no folder come before the claim, which would otherwise hold the run id.
+  const format = manifestPath ? formatOf(manifestPath, input.manifest?.format) : 'jsonl';
   // Bad storage configuration (credentials, bucket, permissions) is refused before anything else;
   // a manifest that cannot be read is refused by its first read, naming it.
   await checked(storage, runDir);
@@ -119,7 +121,7 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
   if (!claim.claimed) {
     throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
   }
-  const source = await manifestSource(input, manifestPath, store);
+  const source = manifestPath ? { path: manifestPath, format } : await inlineManifest(input, store);
   const planPath = store.resolve(PLAN_JSONL);
   const invalidPath = store.resolve(INVALID_JSONL);
   const ctx: ValidationContext = { baseDir: parentLocation(source.path), storage, config: config.data, allowedRoot: input.allowedRoot };
@@ -176,6 +178,7 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
   const where = `lines ${range.fromLine}-${range.toLine} (batch ${range.index})`;
   const storage = (ctx.storage ??= createStorage());
   const bytes = await readSlice(storage.file(manifest.path), range.byteStart, range.byteEnd).catch((err: unknown) => {
+    if (!isPermanentReadFailure(err)) throw err;
     throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${readFailure(err)})`, 'MANIFEST_UNREADABLE');
   });
   if (sha256(bytes) !== range.sliceSha256) {
@@ -242,15 +245,16 @@ async function checked(storage: Storage, runDir: string): Promise<void> {
   }
 }
 
-/** The manifest to plan: the given file, or the inline items written to `<runDir>/manifest.jsonl`. */
-async function manifestSource(input: PlanManifestInput, path: string | undefined, store: ResultStore): Promise<{ path: string; format: ManifestFormat }> {
-  if (path) {
-    try {
-      return { path, format: input.manifest?.format ?? detectFormat(path) };
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable((err as Error).message, 'INVALID_MANIFEST');
-    }
+function formatOf(path: string, given: ManifestFormat | undefined): ManifestFormat {
+  try {
+    return given ?? detectFormat(path);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'INVALID_MANIFEST');
   }
+}
+
+/** The inline items written to `<runDir>/manifest.jsonl`, planned as a manifest. */
+async function inlineManifest(input: PlanManifestInput, store: ResultStore): Promise<{ path: string; format: ManifestFormat }> {
   // Absolute file paths: the file now lives in the run folder, not where the caller's paths were meant.
   const writer = await JsonlWriter.create(store, INLINE_MANIFEST);
   for (const item of input.items ?? []) await writer.write(item.file ? { ...item, file: resolveLocation(process.cwd(), item.file) } : item);

@@ -54,19 +54,23 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
         resumeFromBytes: progress.previous?.[what],
       });
       const scratch = new Scratch(resultDir);
-      const predictions = await fetched(store, scratch, PREDICTIONS_JSON, (dest) => hume.downloadPredictions(jobId, dest, download('predictionsBytes')));
-      const zip = artifacts ? await fetched(store, scratch, ARTIFACTS_ZIP, (dest) => hume.downloadArtifacts(jobId, dest, download('artifactsBytes'))) : undefined;
+      let predictions: Fetched;
+      let zip: Fetched | undefined;
       let counts: PredictionCounts;
       let batchItems: StoredResults['batchItems'];
       try {
+        predictions = await fetched(store, scratch, PREDICTIONS_JSON, (dest) => hume.downloadPredictions(jobId, dest, download('predictionsBytes')));
+        zip = artifacts ? await fetched(store, scratch, ARTIFACTS_ZIP, (dest) => hume.downloadArtifacts(jobId, dest, download('artifactsBytes'))) : undefined;
         if (batch) ({ counts, batchItems } = await shardBatch(storage, batch, config ?? {}, jobId, predictions.file, signal));
         else counts = await countPredictions(predictions.file, signal);
       } catch (err) {
         // Fetching the same bytes again would fail the same way.
         if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_PREDICTIONS');
         throw err;
+      } finally {
+        // Once in the store, a scratch copy is worth nothing; a cut download is kept to resume here.
+        if (!scratch.resumable) await scratch.remove();
       }
-      await scratch.remove();
       return {
         predictionsPath: predictions.location,
         predictionsSha256: predictions.sha256,
@@ -102,14 +106,29 @@ async function fetched(store: ResultStore, scratch: Scratch, name: string, get: 
   }
   const local = store.localPath(name);
   const dest = local ?? (await scratch.path(name));
-  const result = await humeCall(() => get(dest));
+  const copy = fileOf(createFsStore(dirname(dest)), basename(dest));
+  // A scratch copy is renamed into place only once complete: an attempt that died before its upload left it whole.
+  const whole = local ? undefined : await copy.size();
+  let result: Pick<DownloadResult, 'bytes' | 'sha256'>;
+  if (whole !== undefined) {
+    result = { bytes: whole, sha256: await sha256Of(copy.read()) };
+  } else {
+    try {
+      result = await humeCall(() => get(dest));
+    } catch (err) {
+      scratch.resumable = true;
+      throw err;
+    }
+  }
   if (!local) await store.putFile(name, dest);
-  return { location, bytes: result.bytes, sha256: result.sha256, file: fileOf(createFsStore(dirname(dest)), basename(dest)) };
+  return { location, bytes: result.bytes, sha256: result.sha256, file: copy };
 }
 
 /** This machine's temporary folder for one job's downloads: the same on every attempt here, so a download resumes. */
 class Scratch {
   readonly #dir: string;
+  /** A download was cut: its partial copy stays for the next attempt on this machine. */
+  resumable = false;
 
   constructor(resultDir: string) {
     this.#dir = join(tmpdir(), 'temporal-hume', 'fetch', createHash('sha256').update(resultDir).digest('hex').slice(0, 32));

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { type RunHandle, startRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
 import { detectFormat, ManifestError } from '../manifest/index.js';
-import { readFailure } from '../manifest/plan-manifest.js';
+import { readFailure } from '../store/read-failure.js';
 import { isS3Location, LocationError, normalizeLocation } from '../store/location.js';
 import { StorageConfigError } from '../store/s3-client.js';
 import { createStorage } from '../store/storage.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BatchPlanner, type PlannedBatch } from '../batching/plan.js';
-import { unfixableCause } from '../store/s3-errors.js';
+import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import type { StoredFile } from '../store/storage.js';
 import type { BatchLimits, BatchRange, InvalidLine, ManifestFormat, ManifestRef } from '../schemas/batch.js';
 import { ManifestError } from './errors.js';
@@ -33,12 +33,6 @@ export interface ManifestPlan {
 
 const PROGRESS_EVERY = 5_000;
 
-/** Why a read failed, in a few words: what an S3 refusal means, an errno code, an S3 error's name, else the message. */
-export function readFailure(err: unknown): string {
-  const { code, name, message } = err as NodeJS.ErrnoException;
-  return unfixableCause(err) ?? code ?? (name && name !== 'Error' ? name : message);
-}
-
 /** The manifest's location is recorded in the plan and read again at submit. */
 export async function planManifestFile(
   file: StoredFile,
@@ -56,6 +50,8 @@ export async function planManifestFile(
       try {
         next = await chunks.next();
       } catch (err) {
+        // A connection dropped mid-stream is retried with the activity; only a refusal refuses the run.
+        if (!isPermanentReadFailure(err)) throw err;
         throw new ManifestError(`cannot read the manifest ${path} (${readFailure(err)})`);
       }
       if (next.done) return;

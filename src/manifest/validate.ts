@@ -6,7 +6,8 @@
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HUME_LIMITS } from '../hume/limits.js';
-import { isS3Location, resolveLocation } from '../store/location.js';
+import { isS3Location, normalizeLocation, resolveLocation } from '../store/location.js';
+import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import { createStorage, type Storage } from '../store/storage.js';
 import type { JobConfig } from '../hume/schemas.js';
 import type { ItemRecord, ManifestItem, SourceKind } from '../schemas/batch.js';
@@ -18,7 +19,10 @@ export interface ValidationContext {
   /** Where `s3://` files are looked up. @default storage from the environment */
   storage?: Storage;
   config: JobConfig;
-  /** Local files must resolve, symlinks followed, inside this folder. */
+  /**
+   * Files must be inside this folder: a local one (symlinks followed), or an `s3://bucket/prefix`
+   * for S3 files. Set, it refuses files of the other kind: a manifest may not reach outside it.
+   */
   allowedRoot?: string;
   /** Lower limits than Hume's. @default HUME_LIMITS */
   limits?: { maxTextBytes?: number; maxLocalFileBytes?: number };
@@ -51,8 +55,10 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
     try {
       bytes = await storage.file(location).size();
     } catch (err) {
-      // The error's name, not its message: rules reach history, and a message may quote the key.
-      return problem('file', location, `the object is not readable (${(err as Error).name})`);
+      // A 503 or a dropped connection is retried with the activity, not counted against the item.
+      if (!isPermanentReadFailure(err)) throw err;
+      // Our words for the cause, never the message: rules reach history, and a message may quote the key.
+      return problem('file', location, `the object is not readable (${readFailure(err)})`);
     }
     if (bytes === undefined) return problem('file', location, 'object not found');
     if (bytes > maxFileBytes) return problem('file', location, `the file is ${bytes} bytes, over the limit of ${maxFileBytes} bytes per local file`);
@@ -62,7 +68,12 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
   async function checkFile(path: string): Promise<{ value: string; bytes: number } | Problem> {
     if (path === '') return problem('file', path, 'the file path is empty');
     const location = resolveLocation(ctx.baseDir, path);
-    if (isS3Location(location)) return checkObject(location);
+    const s3Root = ctx.allowedRoot !== undefined && isS3Location(ctx.allowedRoot) ? normalizeLocation(ctx.allowedRoot) : undefined;
+    if (isS3Location(location) || s3Root) {
+      const inside = s3Root !== undefined && (location === s3Root || location.startsWith(`${s3Root}/`));
+      if (ctx.allowedRoot !== undefined && !inside) return problem('file', path, `the file is outside the allowed root ${ctx.allowedRoot}`);
+      return checkObject(location);
+    }
     const absolute = location;
     const real = await realpath(absolute).catch(() => undefined);
     if (ctx.allowedRoot !== undefined) {

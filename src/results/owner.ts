@@ -66,15 +66,27 @@ export async function claimRunFolder(store: ResultStore, planner: Planner, now: 
     if (existing === undefined) throw new Error(`${dir}/${OWNER_JSON} appeared and vanished while the folder was claimed`);
   }
   if (typeof existing === 'string') return { claimed: false, reason: `the run folder ${dir} holds an ${OWNER_JSON} that is not an owner record (${existing}): choose another run id` };
-  if (isSameRun(existing, planner)) return { claimed: true, owner: existing };
-  // A run refused at planning (a bad manifest) left nothing to protect: the next run may take the id.
-  // (A run still planning has no plan in the folder yet either: only the record tells them apart.)
-  if (existing.refusedAt !== undefined && (await store.list('.')).every((name) => !RUN_RESULT_ENTRIES.includes(name))) {
+  if (isSameRun(existing, planner)) {
+    // Planning again after a refusal (a reset run, the manifest fixed): the folder is held again.
+    if (existing.refusedAt === undefined) return { claimed: true, owner: existing };
+    const { refusedAt: _, ...held } = existing;
+    await store.writeJson(OWNER_JSON, held);
+    return { claimed: true, owner: held };
+  }
+  // A run still planning has no plan in the folder yet either: only the record tells them apart.
+  const unplanned = (await store.list('.')).every((name) => !RUN_RESULT_ENTRIES.includes(name));
+  if (existing.refusedAt !== undefined && unplanned) {
+    // A run refused at planning (a bad manifest) left nothing to protect: the next run may take the id.
+    // Of several taking it at once, the one that creates the takeover record of this refusal wins.
     const record: OwnerRecord = { ...planner, createdAt: now.toISOString() };
+    if (!(await store.writeJsonOnce(takeoverRecord(existing), record))) {
+      return { claimed: false, owner: existing, reason: `the run folder ${dir} is being taken over by another run at this moment: choose another run id` };
+    }
     await store.writeJson(OWNER_JSON, record);
     return { claimed: true, owner: record };
   }
-  return { claimed: false, owner: existing, reason: `the run folder ${dir} ${describeOwner(existing, planner)}: a run id is used by one run; choose another run id, or redrive that run` };
+  const stage = unplanned ? ' (its planning has not finished: still planning, or stopped before it did)' : '';
+  return { claimed: false, owner: existing, reason: `the run folder ${dir} ${describeOwner(existing, planner)}${stage}: a run id is used by one run; choose another run id, or redrive that run` };
 }
 
 /** Marks the folder's run as refused at planning, which frees its id for the next run. */
@@ -95,6 +107,9 @@ export async function readOwner(store: ResultStore): Promise<OwnerRecord | strin
   const parsed = OwnerRecord.safeParse(raw);
   return parsed.success ? parsed.data : describeIssues(parsed.error);
 }
+
+/** Named by the refusal it ends, so each refusal is taken over once. */
+const takeoverRecord = (refused: OwnerRecord): string => `owner.taken-${`${refused.firstExecutionRunId}-${refused.refusedAt}`.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
 
 function isSameRun(owner: OwnerRecord, planner: Planner): boolean {
   return owner.workflowId !== null && owner.workflowId === planner.workflowId && owner.firstExecutionRunId === planner.firstExecutionRunId;

@@ -313,7 +313,13 @@ export function createS3Store(client: S3Client, location: S3Location): ResultSto
       return JSON.parse(Buffer.concat(await body.toArray()).toString('utf8')) as unknown;
     },
     async *readLines(path) {
-      yield* createInterface({ input: await openOrFail(locate(path)), crlfDelay: Infinity });
+      const input = await openOrFail(locate(path));
+      try {
+        yield* createInterface({ input, crlfDelay: Infinity });
+      } finally {
+        // A reader that stops early (a page of a plan) must hand the connection back to the pool.
+        input.destroy();
+      }
     },
     async exists(path) {
       return (await store.size(path)) !== undefined;

@@ -18,9 +18,8 @@ export interface AtomicWriter {
  * An AtomicWriter that survives the death of its process: `save` makes what was written so far
  * durable and returns its length, and a writer opened again with that length continues there
  * (whatever was written after the save is dropped). On S3 this is a multipart upload: `save`
- * uploads the buffered bytes as a part and the length and part list go in the checkpoint (parts
- * under 5 MiB would need a small side object for the tail), resuming lists the parts again, and
- * `commit` completes the upload.
+ * uploads the buffered bytes as a part (a tail under 5 MiB goes to a small side object), only the
+ * length goes in the checkpoint, resuming lists the parts again, and `commit` completes the upload.
  */
 export interface ResumableWriter extends AtomicWriter {
   /** Bytes written so far, saved or not. */

@@ -3,9 +3,14 @@
  * results root are checked with the caller's own AWS_* configuration, and a dry run plans an S3
  * manifest whose files are S3 keys.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManifestActivities } from '../../src/activities/manifest.js';
 import { type S3Server, startS3Server } from '../../src/devserver/s3-server.js';
+import { createStorage } from '../../src/store/storage.js';
 import { runCli } from '../helpers/spawn.js';
 import { cleanEnv, expectOneLine } from './helpers.js';
 
@@ -29,6 +34,20 @@ describe('temporal-hume run with s3:// locations', () => {
     const plan = JSON.parse(result.stdout);
     expect(plan).toMatchObject({ items: 3, validItems: 2, invalidCount: 1, uploadBytes: 'RIFF fake audio'.length, manifest: { path: 's3://inputs/set/manifest.jsonl' } });
     expect(plan.invalid).toEqual([expect.objectContaining({ line: 2, field: 'file', value: 's3://inputs/set/media/missing.wav', rule: 'object not found' })]);
+  });
+
+  it('keeps S3 files inside an allowed root: an S3 prefix admits its keys only, a local root no S3 key at all', async () => {
+    const plan = (allowedRoot: string) =>
+      createManifestActivities(createStorage({ s3: s3.client() })).humePlanManifest({ runDir: mkdtempSync(join(tmpdir(), 'allowed-')), manifest: { path: 's3://inputs/set/manifest.jsonl' }, config: {}, allowedRoot, skipInvalid: true });
+    expect((await plan('s3://inputs/set')).validItems).toBe(2);
+    for (const root of ['s3://inputs/other', 's3://inputs/se', tmpdir()]) {
+      const refused = await plan(root);
+      expect(refused.validItems, root).toBe(1);
+      expect(refused.invalid.map((line) => [line.line, line.rule])).toEqual([
+        [1, `the file is outside the allowed root ${root}`],
+        [2, `the file is outside the allowed root ${root}`],
+      ]);
+    }
   });
 
   it('refuses a manifest that is not there, in one line naming it (exit 2)', async () => {

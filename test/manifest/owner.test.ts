@@ -104,6 +104,26 @@ describe('humePlanManifest owner record', () => {
     expect(await readOwner(runDir)).toMatchObject(next);
   });
 
+  it('lets exactly one of two runs take over a refused folder at once', async () => {
+    const runDir = join(await tempDir(), 'survey');
+    await failureOf(planAs({ ...A, runId: 'current-run' }, input(runDir, { manifest: { path: join(runDir, '..', 'missing.jsonl') }, owner: A })));
+    const B = { workflowId: 'hume-run-survey-b', firstExecutionRunId: 'first-run-b' };
+    const C = { workflowId: 'hume-run-survey-c', firstExecutionRunId: 'first-run-c' };
+    const results = await Promise.allSettled([withOwner(B, runDir), withOwner(C, runDir)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await readOwner(runDir)).toMatchObject(results[0]!.status === 'fulfilled' ? B : C);
+  });
+
+  it('holds the folder again for a refused run planning anew (reset after the manifest was fixed)', async () => {
+    const runDir = join(await tempDir(), 'survey');
+    await failureOf(planAs({ ...A, runId: 'current-run' }, input(runDir, { manifest: { path: join(runDir, '..', 'missing.jsonl') }, owner: A })));
+    expect(await readOwner(runDir)).toHaveProperty('refusedAt');
+    await withOwner(A, runDir);
+    expect(await readOwner(runDir)).not.toHaveProperty('refusedAt');
+    const failure = await failureOf(withOwner({ workflowId: 'someone-else', firstExecutionRunId: 'x' }, runDir));
+    expect(failure.type).toBe('RUN_ID_TAKEN');
+  });
+
   it('refuses a folder with a plan or results but no owner.json, saying what is there', async () => {
     const runDir = join(await tempDir(), 'legacy');
     await mkdir(join(runDir, 'jobs', '0-job'), { recursive: true });
