@@ -6,11 +6,13 @@
 import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FinalizeInput } from '../../src/activities/finalize.js';
+import { type S3Server, startS3Server } from '../../src/devserver/s3-server.js';
 import type { RunSummary } from '../../src/results/summary.js';
+import { listKeys, readObject, uploadFolder } from '../helpers/s3.js';
 import { finalize, item, manifestLine, mapSources, range, textResult, writeRun, type RunFixture } from './helpers.js';
 
 const BATCHES = 12;
@@ -23,6 +25,7 @@ const COMPARED = ['index.jsonl', 'summary.json', 'csv/language.csv', 'csv/ner.cs
 let dir: string;
 let reference: { input: FinalizeInput; summary: RunSummary };
 let resumed: FinalizeInput;
+let s3: S3Server | undefined;
 
 /** Texts with quotes and a line break inside a word, so CSV cells span lines. */
 const textOf = (line: number) => `Item ${line} says "hello"\nthere, Bob ${'and more words '.repeat(line % 5)}`.trim();
@@ -45,11 +48,11 @@ function fixture(): RunFixture {
   };
 }
 
-function runChild(task: unknown, name: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function runChild(task: unknown, name: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const path = join(dir, `${name}.json`);
     writeFile(path, JSON.stringify(task)).then(() => {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path], { stdio: 'pipe' });
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path], { stdio: 'pipe', env });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -65,7 +68,10 @@ beforeAll(async () => {
   reference = { input, summary: await finalize(input) };
   resumed = await writeRun(join(dir, 'resumed'), fixture());
 }, 120_000);
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await s3?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
 
 it(`continues a finalize killed after ${KILLED_AFTER} of ${BATCHES} batches from its checkpoint, with the same files in the end`, async () => {
   // Items are loaded once per batch for the meta columns, then once per batch written.
@@ -93,5 +99,35 @@ it(`continues a finalize killed after ${KILLED_AFTER} of ${BATCHES} batches from
     expect(await readFile(join(resumed.runDir, path), 'utf8'), path).toBe(await readFile(join(reference.input.runDir, path), 'utf8'));
   }
   const left = [...(await readdir(resumed.runDir, { recursive: true }))].filter((p) => p.endsWith('.partial') || p.endsWith('.tmp') || p.includes('checkpoint'));
+  expect(left).toEqual([]);
+}, 300_000);
+
+it('continues a finalize of an S3 folder killed halfway, from its checkpoint and the parts it saved, with the same objects in the end', async () => {
+  s3 = await startS3Server();
+  await s3.createBucket('results');
+  const local = await writeRun(join(dir, 's3-source'), fixture());
+  await uploadFolder(s3.client(), 'results', 'run', local.runDir);
+  const at = (path: string) => `s3://results/run/${relative(local.runDir, path)}`;
+  // The results folder in S3; the manifest stays where the fixture's item loader reads it.
+  const input: FinalizeInput = { ...local, runDir: 's3://results/run', plan: { ...local.plan, planPath: at(local.plan.planPath) } };
+  // The child finds S3 as a worker does: through AWS_* variables only.
+  const env = { ...process.env, ...s3.env() };
+
+  const killed = await runChild({ kind: 'finalize', finalize: input, killAtLoad: BATCHES + KILLED_AFTER + 1 }, 's3-killed', env);
+  expect(killed.signal, killed.err).toBe('SIGKILL');
+  const checkpoint = JSON.parse(await readObject(s3.client(), 'results', 'run/finalize.checkpoint.json')) as { batches: number };
+  expect(checkpoint.batches).toBe(KILLED_AFTER);
+  // The outputs are not there yet, only their unfinished uploads.
+  expect(await listKeys(s3.client(), 'results', 'run/index.jsonl')).not.toContain('run/index.jsonl');
+
+  const retried = await runChild({ kind: 'finalize', finalize: input }, 's3-retried', env);
+  expect(retried.code, retried.err).toBe(0);
+  const { summary } = JSON.parse(retried.out.trim().split('\n').at(-1)!) as { summary: RunSummary };
+  expect(summary.csv).toEqual(reference.summary.csv);
+  expect(summary.rowsCopied).toBeLessThan(reference.summary.rowsCopied!);
+  for (const path of COMPARED) {
+    expect(await readObject(s3.client(), 'results', `run/${path}`), path).toBe(await readFile(join(reference.input.runDir, path), 'utf8'));
+  }
+  const left = (await listKeys(s3.client(), 'results', 'run/')).filter((key) => key.includes('.partial') || key.includes('checkpoint'));
   expect(left).toEqual([]);
 }, 300_000);
