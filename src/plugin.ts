@@ -1,40 +1,79 @@
 /**
- * `HumeBatchPlugin`: registers our activities (and, optionally, the webhook receiver) on a user's
- * own worker in one line. Workflows run from the user's bundle: re-export `humeJob` and `humeBatch`
- * from `temporal-hume/workflows` in your workflows file; without a workflowsPath, ours is used.
+ * `HumeBatchPlugin`: registers our activities (and, optionally, hosts the webhook receiver) on a
+ * user's own worker in one line, in the `SimplePlugin` style of Temporal's own plugins. It leaves
+ * the worker's workflows alone: an activity-only worker stays one, a `workflowsPath` or a prebuilt
+ * `workflowBundle` stays the user's (re-export `humeJob` and `humeBatch` from
+ * `temporal-hume/workflows` in it). Only `workflows: 'ours'` gives a worker without workflows ours.
+ *
+ * Split workers: the job status check is a local activity, which runs on the worker that runs the
+ * workflow, so a workflow-only worker takes the plugin with `activities: 'local'` (that check
+ * only), and the activity workers take it with every activity (the default).
  */
 import type { Client } from '@temporalio/client';
 import { SimplePlugin } from '@temporalio/plugin';
+import type { WorkerInterceptors, WorkerOptions } from '@temporalio/worker';
+import { z } from 'zod';
 import { type CallbackConfig, createActivities } from './activities/index.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
+import { describeIssues } from './schemas/issues.js';
 import { createStorage, type Storage } from './store/storage.js';
 import { type RunningReceiver, startReceiver } from './webhook/receiver.js';
 import { workflowsPath } from './worker.js';
 
 export interface HumeBatchPluginOptions {
-  /** The Hume client, or its options (API key, base URL). The key stays in the worker. */
+  /** The Hume client, or its options (API key, base URL of Hume or a Hume-compatible server). The key stays in the worker. */
   hume: HumeClient | HumeClientOptions;
-  /** Where Hume calls back; without it jobs are polled. */
+  /** Where Hume calls back (the receiver's public base URL) and the secrets that sign the URLs; without it jobs are polled. */
   callbacks?: CallbackConfig;
   /** Where manifests and results are read and written (local paths and `s3://`). @default from the environment (the AWS SDK's chain) */
   storage?: Storage;
-  /** Also run the webhook receiver for as long as the worker runs. */
+  /** Also host the webhook receiver for as long as the worker runs (needs `callbacks`). */
   receiver?: { client: Client; host?: string; port?: number };
+  /** `'ours'`: a worker with no `workflowsPath` or `workflowBundle` of its own runs temporal-hume's workflows file. @default the worker's workflows are left alone */
+  workflows?: 'ours';
+  /** Worker interceptors (OpenTelemetry's, say), added to the worker's own. */
+  interceptors?: WorkerInterceptors;
+  /** `'local'`: only the local activities our workflows run on their own worker (for a workflow-only worker). @default 'all' */
+  activities?: 'all' | 'local';
 }
 
+/** Activities our workflows run as local activities: on the workflow's own worker, never on an activity worker. */
+export const LOCAL_ACTIVITIES = ['humeCheckJob'] as const;
+
+/** Checked before anything is built: each problem names its option. */
+const Options = z.object({
+  hume: z.custom<HumeClient | HumeClientOptions>((value) => value instanceof HumeClient || (typeof value === 'object' && value !== null), {
+    message: 'required: a HumeClient or { apiKey, baseUrl? }',
+  }),
+  callbacks: z
+    .object({
+      baseUrl: z.url({ protocol: /^https?$/, error: 'an http(s) URL at which Hume reaches the receiver' }),
+      secrets: z.array(z.string().min(16, 'each secret needs at least 16 characters')).min(1, 'at least one secret'),
+    })
+    .optional(),
+  storage: z.custom<Storage>((value) => typeof (value as Storage | undefined)?.folder === 'function', { message: 'a Storage (createStorage())' }).optional(),
+  receiver: z.object({ client: z.custom<Client>((value) => typeof value === 'object' && value !== null, { message: 'a Temporal Client' }), host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
+  workflows: z.literal('ours').optional(),
+  activities: z.enum(['all', 'local']).optional(),
+  interceptors: z.custom<WorkerInterceptors>((value) => typeof value === 'object' && value !== null, { message: 'WorkerInterceptors' }).optional(),
+});
+
 export class HumeBatchPlugin extends SimplePlugin {
+  readonly #ownWorkflows: boolean;
+  readonly #localOnly: boolean;
+
   constructor(options: HumeBatchPluginOptions) {
-    if (!options?.hume) throw new TypeError('HumeBatchPlugin: options.hume is required (a HumeClient or { apiKey })');
-    if (options.receiver && !options.callbacks) {
-      throw new TypeError('HumeBatchPlugin: options.receiver needs options.callbacks (base URL and secrets)');
-    }
+    const parsed = Options.safeParse(options ?? {});
+    if (!parsed.success) throw new TypeError(`HumeBatchPlugin: ${describeIssues(parsed.error, 'options')}`);
+    if (options.receiver && !options.callbacks) throw new TypeError('HumeBatchPlugin: options.receiver needs options.callbacks (base URL and secrets)');
     const hume = options.hume instanceof HumeClient ? options.hume : new HumeClient(options.hume);
-    const ours = createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() });
+    const all = createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() });
+    const ours = options.activities === 'local' ? Object.fromEntries(LOCAL_ACTIVITIES.map((name) => [name, all[name]])) : all;
     const { receiver, callbacks } = options;
     super({
       name: 'temporal-hume',
       activities: (existing) => ({ ...(existing as object | undefined), ...ours }),
-      workflowsPath: (existing) => existing ?? workflowsPath(),
+      workerInterceptors: options.interceptors,
       runContext: receiver && callbacks
         ? async (next) => {
             let running: RunningReceiver | undefined;
@@ -47,5 +86,19 @@ export class HumeBatchPlugin extends SimplePlugin {
           }
         : undefined,
     });
+    this.#ownWorkflows = options.workflows === 'ours';
+    this.#localOnly = options.activities === 'local';
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    // Ours only when asked for, and only where the worker has no workflows of its own; set before
+    // the interceptors are resolved, so their workflow modules join ours.
+    const ownWorkflows = this.#ownWorkflows && !options.workflowsPath && !options.workflowBundle;
+    const configured = super.configureWorker(ownWorkflows ? { ...options, workflowsPath: workflowsPath() } : options);
+    // A workflow worker whose only activities are our local ones polls no activity tasks: it is
+    // not an activity worker (and the SDK refuses two workers of one process polling the same kind).
+    const onlyLocal = Object.keys(configured.activities ?? {}).every((name) => (LOCAL_ACTIVITIES as readonly string[]).includes(name));
+    if (this.#localOnly && onlyLocal && configured.enableNonLocalActivities === undefined) return { ...configured, enableNonLocalActivities: false };
+    return configured;
   }
 }

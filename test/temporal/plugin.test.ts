@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
 import { HumeBatchPlugin } from '../../src/plugin.js';
+import { workflowsPath } from '../../src/worker.js';
 import { humeJob } from '../../src/workflows/index.js';
 import { connectTemporal, type TemporalTestContext, testWorkflowBundle, uniqueId } from '../helpers/temporal.js';
 
@@ -41,8 +42,75 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
     expect(worker.options.activities.has('humeSubmitJob')).toBe(true);
   });
 
-  it('refuses bad options, naming them', () => {
-    expect(() => new HumeBatchPlugin({} as never)).toThrow(/options\.hume is required/);
+  it('runs our activities on an activity-only worker, which stays one, beside a workflow worker with only our local activity', async () => {
+    const activitiesOnly = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue: temporal.taskQueue,
+      plugins: [new HumeBatchPlugin({ hume: { apiKey: emulator.apiKey, baseUrl: emulator.url } })],
+    });
+    expect(activitiesOnly.options.workflowsPath).toBeUndefined();
+    expect(activitiesOnly.options.workflowBundle).toBeUndefined();
+    const workflowsOnly = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue: temporal.taskQueue,
+      workflowBundle: await testWorkflowBundle(),
+      plugins: [new HumeBatchPlugin({ hume: { apiKey: emulator.apiKey, baseUrl: emulator.url }, activities: 'local' })],
+    });
+    // The status check runs beside the workflow; submit and fetch can only run on the other worker.
+    expect([...workflowsOnly.options.activities.keys()]).toEqual(['humeCheckJob']);
+    const run = temporal.client.workflow.execute(humeJob, {
+      taskQueue: temporal.taskQueue,
+      workflowId: uniqueId('plugin-split'),
+      args: [{ texts: ['Split workers.'], config: { models: { language: {} } }, resultDir: join(mkdtempSync(join(tmpdir(), 'plugin-')), 'r'), polling: { firstPollAfter: 100 } }],
+    });
+    const result = await activitiesOnly.runUntil(workflowsOnly.runUntil(run));
+    expect(result.status).toBe('COMPLETED');
+  });
+
+  it('leaves a worker’s own workflowsPath and prebuilt bundle alone, and gives ours only when asked to a worker without any', () => {
+    const hume = { apiKey: emulator.apiKey, baseUrl: emulator.url };
+    const base = { taskQueue: 'q' };
+    const theirs = new HumeBatchPlugin({ hume }).configureWorker({ ...base, workflowsPath: '/their/workflows.js' });
+    expect(theirs.workflowsPath).toBe('/their/workflows.js');
+    const bundle = { code: 'bundle' };
+    const bundled = new HumeBatchPlugin({ hume, workflows: 'ours' }).configureWorker({ ...base, workflowBundle: bundle });
+    expect(bundled).toMatchObject({ workflowBundle: bundle, workflowsPath: undefined });
+    expect(new HumeBatchPlugin({ hume }).configureWorker(base).workflowsPath).toBeUndefined();
+    expect(new HumeBatchPlugin({ hume, workflows: 'ours' }).configureWorker(base).workflowsPath).toBe(workflowsPath());
+    expect(new HumeBatchPlugin({ hume, workflows: 'ours' }).configureWorker({ ...base, workflowsPath: '/their/workflows.js' }).workflowsPath).toBe('/their/workflows.js');
+  });
+
+  it('adds the interceptors it is given to the worker’s own: every activity of a run passes through them', async () => {
+    const seen: string[] = [];
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue: temporal.taskQueue,
+      workflowBundle: await testWorkflowBundle(),
+      plugins: [
+        new HumeBatchPlugin({
+          hume: { apiKey: emulator.apiKey, baseUrl: emulator.url },
+          interceptors: { activity: [(ctx) => ({ inbound: { execute: (input, next) => (seen.push(ctx.info.activityType), next(input)) } })] },
+        }),
+      ],
+    });
+    await worker.runUntil(
+      temporal.client.workflow.execute(humeJob, {
+        taskQueue: temporal.taskQueue,
+        workflowId: uniqueId('plugin-intercepted'),
+        args: [{ texts: ['Intercepted.'], config: { models: { language: {} } }, resultDir: join(mkdtempSync(join(tmpdir(), 'plugin-')), 'r'), polling: { firstPollAfter: 100 } }],
+      }),
+    );
+    expect(seen).toEqual(expect.arrayContaining(['humeSubmitJob', 'humeFetchResults']));
+  });
+
+  it('refuses bad options, each naming its option', () => {
+    const hume = { apiKey: 'k' };
+    expect(() => new HumeBatchPlugin({} as never)).toThrow(/^HumeBatchPlugin: options\.hume: required/);
     expect(() => new HumeBatchPlugin({ hume: { apiKey: '' } })).toThrow(/apiKey/);
+    expect(() => new HumeBatchPlugin({ hume, callbacks: { baseUrl: 'ftp://x', secrets: ['a-long-enough-secret'] } })).toThrow(/options\.callbacks\.baseUrl: an http\(s\) URL/);
+    expect(() => new HumeBatchPlugin({ hume, callbacks: { baseUrl: 'https://x.example', secrets: ['short'] } })).toThrow(/options\.callbacks\.secrets\.0: each secret needs at least 16 characters/);
+    expect(() => new HumeBatchPlugin({ hume, workflows: 'theirs' as never })).toThrow(/options\.workflows/);
+    expect(() => new HumeBatchPlugin({ hume, storage: {} as never })).toThrow(/options\.storage: a Storage/);
+    expect(() => new HumeBatchPlugin({ hume, receiver: { client: {} as never } })).toThrow(/options\.receiver needs options\.callbacks/);
   });
 });
