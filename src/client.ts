@@ -19,7 +19,8 @@ import {
   setMaxJobsInFlightUpdate,
   setOnCancelUpdate,
 } from './workflows/definitions.js';
-import { humeBatch, humeJob } from './workflows/index.js';
+// Types only: client code starts workflows by name, without loading workflow code.
+import type { humeBatch, humeJob } from './workflows/index.js';
 
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
@@ -79,7 +80,7 @@ export async function startRun(client: Client, input: HumeBatchInput, options: S
     ...(input.manifest ? { manifest: { ...input.manifest, path: absolute(input.manifest.path) } } : {}),
     ...(input.allowedRoot ? { allowedRoot: absolute(input.allowedRoot) } : {}),
   };
-  const handle = await client.workflow.start(humeBatch, {
+  const handle = await client.workflow.start<typeof humeBatch>('humeBatch', {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: options.workflowId ?? runWorkflowId(runId),
     args: [args],
@@ -106,7 +107,7 @@ export async function redriveRun(client: Client, runId: string, options: StartOp
   const { status } = await original.workflow.describe();
   if (status.name === 'RUNNING') throw new InvalidInputError(`run ${runId} is still running: redrive it once it has finished`);
   const { runDir } = await original.progress();
-  const handle = await client.workflow.start(humeBatch, {
+  const handle = await client.workflow.start<typeof humeBatch>('humeBatch', {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     // One id for every redrive of a run: a second redrive while one runs is refused, never doubled.
     workflowId: options.workflowId ?? `${runWorkflowId(runId)}-redrive`,
@@ -120,7 +121,7 @@ export async function redriveRun(client: Client, runId: string, options: StartOp
 export async function runHumeJob(client: Client, input: HumeJobInput, options: StartOptions = {}): Promise<HumeJobResult> {
   const parsed = HumeJobInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid job: ${describeIssues(parsed.error)}`);
-  return client.workflow.execute(humeJob, {
+  return client.workflow.execute<typeof humeJob>('humeJob', {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: options.workflowId ?? `hume-job-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     args: [{ ...input, ...(input.resultDir ? { resultDir: absolute(input.resultDir) } : {}) }],

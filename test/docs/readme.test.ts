@@ -47,7 +47,8 @@ describe('README', () => {
       // Imports of the package resolve to its sources, as they would to dist/ once published.
       const body = snippet.body
         .replaceAll("'temporal-hume/workflows'", "'../../../src/workflows/index.js'")
-        .replaceAll("'temporal-hume/emulator'", "'../../../src/emulator/index.js'")
+        .replaceAll("'temporal-hume/worker'", "'../../../src/worker-api.js'")
+        .replaceAll("'temporal-hume/testing'", "'../../../src/testing.js'")
         .replaceAll("'temporal-hume'", "'../../../src/index.js'");
       writeFileSync(file, `${body}\nexport {};\n`);
       return file;
