@@ -33,24 +33,27 @@ const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? s.depends_on : 
 function composeConfig(env: NodeJS.ProcessEnv) {
   return promisify(execFile)('go', ['run', '.', `${root}docker-compose.yml`], {
     cwd: `${root}tools/compose-check`,
-    env: { ...process.env, HUME_API_KEY: '', HUME_WEBHOOK_SECRET: '', ...env },
+    env: { ...process.env, HUME_API_KEY: '', HUME_WEBHOOK_SECRET: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', ...env },
   });
 }
 
 describe('docker-compose.yml', () => {
   it('is a valid compose file, as docker compose config loads it', async () => {
-    const { stdout } = await composeConfig({ HUME_API_KEY: 'some-key', HUME_WEBHOOK_SECRET: 'some-webhook-secret-0123' });
-    expect(stdout.trim()).toBe('[postgresql temporal temporal-ui webhook worker]');
+    const { stdout } = await composeConfig({ HUME_API_KEY: 'some-key', HUME_WEBHOOK_SECRET: 'some-webhook-secret-0123', AWS_ACCESS_KEY_ID: 'some-access-key', AWS_SECRET_ACCESS_KEY: 'some-secret-key' });
+    expect(stdout.trim()).toBe('[postgresql s3 s3-bucket temporal temporal-ui webhook worker]');
   }, 300_000);
 
   it('refuses to start without the secrets, naming them', async () => {
     const refused = await composeConfig({}).catch((err: { stderr: string }) => err);
     expect((refused as { stderr: string }).stderr).toMatch(/required variable HUME_API_KEY is missing a value/);
     expect((refused as { stderr: string }).stderr).toMatch(/required variable HUME_WEBHOOK_SECRET is missing a value/);
+    expect((refused as { stderr: string }).stderr).toMatch(/required variable AWS_SECRET_ACCESS_KEY is missing a value/);
   }, 300_000);
 
-  it('runs Temporal on PostgreSQL with its UI, plus our worker and webhook receiver', () => {
-    expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-ui', 'webhook', 'worker']);
+  it('runs Temporal on PostgreSQL with its UI, an S3 server with its bucket, plus our worker and webhook receiver', () => {
+    expect(Object.keys(services).sort()).toEqual(['postgresql', 's3', 's3-bucket', 'temporal', 'temporal-ui', 'webhook', 'worker']);
+    expect(services.s3?.image).toMatch(/^versity\/versitygw:/);
+    expect(dependsOn(services['s3-bucket'] ?? {})).toContain('s3');
     const { postgresql, temporal, 'temporal-ui': ui } = services as Record<string, Service>;
     expect(postgresql?.image).toMatch(/^postgres:/);
     expect(postgresql?.healthcheck?.test.join(' ')).toContain('pg_isready');
@@ -74,7 +77,10 @@ describe('docker-compose.yml', () => {
       expect(service?.environment?.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
     }
     expect(services.worker?.environment).toMatchObject({ HUME_API_KEY: expect.stringMatching(/^\$\{HUME_API_KEY:\?/) });
-    expect(services.worker?.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+    // No shared volume: the workers see manifests and results only through S3.
+    expect(services.worker?.volumes ?? []).toEqual([]);
+    expect(dependsOn(services.worker ?? {})).toContain('s3-bucket');
+    expect(services.worker?.environment).toMatchObject({ HUME_RESULTS_ROOT: expect.stringMatching(/s3:\/\//), TEMPORAL_HUME_S3_FORCE_PATH_STYLE: expect.stringMatching(/true/) });
   });
 
   it('exposes the receiver on the port it listens on, with a health check on /healthz', () => {
@@ -90,26 +96,29 @@ describe('docker-compose.yml', () => {
       Object.entries(s.environment ?? {}).filter(([name]) => /KEY|SECRET/.test(name)),
     );
     expect(sensitive.length).toBeGreaterThanOrEqual(5);
-    for (const [name, value] of sensitive) expect(String(value), name).toMatch(new RegExp(`^\\$\\{${name}(:[-?].*)?\\}$`));
+    // The S3 server's root keys are the workers' AWS keys: named by the variable they come from.
+    const from: Record<string, string> = { ROOT_ACCESS_KEY_ID: 'AWS_ACCESS_KEY_ID', ROOT_SECRET_ACCESS_KEY: 'AWS_SECRET_ACCESS_KEY' };
+    for (const [name, value] of sensitive) expect(String(value), name).toMatch(new RegExp(`^\\$\\{${from[name] ?? name}(:[-?].*)?\\}$`));
   });
 });
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
-  it('builds dist/ with the full dependencies and runs it on production ones, as temporal-hume worker by default', () => {
+  it('builds dist/ with the full dependencies, packs the package and installs it as a user would, as temporal-hume worker by default', () => {
     expect(dockerfile.match(/^FROM node:20-slim/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^RUN npm ci --no-audit/m);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
-    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(dockerfile).toMatch(/^RUN npm pack --ignore-scripts --pack-destination \/tmp\/pack$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/tmp\/pack \/tmp\/pack$/m);
+    expect(dockerfile).toMatch(/^RUN npm install -g --no-audit --no-fund \/tmp\/pack\/temporal-hume-\*\.tgz/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["temporal-hume"\]$/m);
     expect(dockerfile).toMatch(/^CMD \["worker"\]$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
 
   it('copies files that exist, and the build script compiles what the image copies', () => {
-    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/temporal-hume.js', 'src/cli.ts']) {
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/temporal-hume.js', 'src/cli.ts', 'examples']) {
       expect(existsSync(`${root}${file}`), file).toBe(true);
     }
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
