@@ -2,7 +2,8 @@
  * Records the histories the replay tests replay: one per representative path through humeJob and
  * humeBatch. Run with `npm run record:histories` after a deliberate, `patched`-guarded change.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,11 @@ async function save(name: string, handle: WorkflowHandle, runId?: string) {
   const history = await stack.temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
   // The workflow id is part of what replay checks (child ids derive from it).
   const recording = { workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) };
-  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(recording, null, 1)}\n`);
+  // The corpus is append-only (CONTRIBUTING.md): a recording that exists gets a dated sibling, and its line in corpus.sha256.
+  const file = existsSync(join(out, `${name}.json`)) ? `${name}-${new Date().toISOString().slice(0, 10)}.json` : `${name}.json`;
+  const text = `${JSON.stringify(recording, null, 1)}\n`;
+  writeFileSync(join(out, file), text);
+  appendFileSync(join(out, '..', 'corpus.sha256'), `${createHash('sha256').update(text).digest('hex')}  ${file}\n`);
 }
 
 const startJob = (input: Record<string, unknown>) =>

@@ -8,6 +8,7 @@ import type { BatchSource, LocalFile } from '../schemas/humeJob.js';
 import { parentLocation } from '../store/location.js';
 import { createStorage, type Storage } from '../store/storage.js';
 import { loadBatchItems } from './manifest.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export function loadBatch(storage: Storage, batch: BatchSource, config: JobConfig): Promise<ItemRecord[]> {
   return loadBatchItems(batch.manifest, batch.range, {
@@ -45,7 +46,7 @@ export async function loadItemsForIndex(manifest: ManifestRef, range: BatchRange
   try {
     return await loadBatchItems(manifest, range, ctx);
   } catch (err) {
-    if (!(err instanceof ApplicationFailure) || err.type !== 'MANIFEST_CHANGED') throw err;
+    if (!(err instanceof ApplicationFailure) || err.type !== FAILURE_TYPES.manifestChanged) throw err;
     // The bytes moved with the edit, the line numbers did not: read the batch's lines as they are now.
     const { items, invalid } = await itemsOfSlice(await readLines(storage.file(manifest.path).lines(), range.fromLine, range.toLine), manifest, { ...range, byteStart: 0 }, ctx);
     // A line no longer valid is still one of the batch's items: listed by its line.

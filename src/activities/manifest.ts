@@ -38,6 +38,7 @@ import { unwritableFailure } from '../store/fs.js';
 import { LocationError, normalizeLocation, parentLocation, resolveLocation } from '../store/location.js';
 import { createStorage, type Storage } from '../store/storage.js';
 import type { ResultStore } from '../store/store.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export interface PlanManifestInput {
   /** The run's folder (a path or `s3://bucket/prefix`): `plan.jsonl`, `invalid.jsonl` (and `manifest.jsonl` for inline items) go here. */
@@ -90,7 +91,7 @@ function locationOf(text: string, what: string): string {
   try {
     return normalizeLocation(text);
   } catch (err) {
-    if (err instanceof LocationError) throw ApplicationFailure.nonRetryable(`${what}: ${err.message}`, 'INVALID_CONFIG');
+    if (err instanceof LocationError) throw ApplicationFailure.nonRetryable(`${what}: ${err.message}`, FAILURE_TYPES.invalidConfig);
     throw err;
   }
 }
@@ -119,7 +120,7 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
   // Before anything is written to the folder: it is this run's, or the run is refused.
   const claim = await claimRunFolder(store, await plannerOf(owner?.data), new Date());
   if (!claim.claimed) {
-    throw ApplicationFailure.nonRetryable(claim.reason, 'RUN_ID_TAKEN', { runDir, owner: claim.owner, found: claim.found });
+    throw ApplicationFailure.nonRetryable(claim.reason, FAILURE_TYPES.runIdTaken, { runDir, owner: claim.owner, found: claim.found });
   }
   const source = manifestPath ? { path: manifestPath, format } : await inlineManifest(input, store);
   const planPath = store.resolve(PLAN_JSONL);
@@ -144,7 +145,7 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
     if (!(err instanceof ManifestError)) throw err;
     // A refused run has no plan to follow, and leaves its id free for the next run.
     await releaseRunFolder(store, claim.owner, new Date());
-    throw ApplicationFailure.nonRetryable(err.message, 'INVALID_MANIFEST');
+    throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.invalidManifest);
   }
   await invalidFile.close();
 
@@ -152,12 +153,12 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
     // Nothing to run is bad input, not a completed run with an empty folder.
     await planFile.abort();
     await releaseRunFolder(store, claim.owner, new Date());
-    throw ApplicationFailure.nonRetryable(`the manifest ${plan.manifest.path} has no items`, 'INVALID_MANIFEST', { invalidCount: 0, invalid: [] });
+    throw ApplicationFailure.nonRetryable(`the manifest ${plan.manifest.path} has no items`, FAILURE_TYPES.invalidManifest, { invalidCount: 0, invalid: [] });
   }
   if (plan.invalidCount > 0 && !input.skipInvalid) {
     await planFile.abort();
     await releaseRunFolder(store, claim.owner, new Date());
-    throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), 'INVALID_MANIFEST', {
+    throw ApplicationFailure.nonRetryable(refusal(plan.manifest.path, plan.invalidCount, invalid, invalidPath), FAILURE_TYPES.invalidManifest, {
       invalidCount: plan.invalidCount,
       invalid,
     });
@@ -179,10 +180,10 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
   const storage = (ctx.storage ??= createStorage());
   const bytes = await readSlice(storage.file(manifest.path), range.byteStart, range.byteEnd).catch((err: unknown) => {
     if (!isPermanentReadFailure(err)) throw err;
-    throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${readFailure(err)})`, 'MANIFEST_UNREADABLE');
+    throw ApplicationFailure.nonRetryable(`cannot read the manifest ${manifest.path} (${readFailure(err)})`, FAILURE_TYPES.manifestUnreadable);
   });
   if (sha256(bytes) !== range.sliceSha256) {
-    throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ; restore those lines as planned, then redrive the run to re-run them (or start a new run for the edited manifest)`, 'MANIFEST_CHANGED');
+    throw ApplicationFailure.nonRetryable(`the manifest ${manifest.path} changed since the run was planned: ${where} differ; restore those lines as planned, then redrive the run to re-run them (or start a new run for the edited manifest)`, FAILURE_TYPES.manifestChanged);
   }
   const sliced = await itemsOfSlice(bytes, manifest, range, ctx);
   const only = range.lines && new Set(range.lines);
@@ -192,7 +193,7 @@ export async function loadBatchItems(manifest: ManifestRef, range: BatchRange, c
     const now = invalid.slice(0, INVALID_IN_MESSAGE).map(describeLine).join('; ');
     throw ApplicationFailure.nonRetryable(
       `the manifest ${manifest.path}, ${where}: ${range.items} items were valid when planned, ${items.length} are now (${now})`,
-      'MANIFEST_CHANGED',
+      FAILURE_TYPES.manifestChanged,
     );
   }
   return items;
@@ -240,7 +241,7 @@ async function checked(storage: Storage, runDir: string): Promise<void> {
   try {
     await storage.check(runDir);
   } catch (err) {
-    if (err instanceof StorageConfigError) throw ApplicationFailure.nonRetryable(err.message, 'STORAGE_UNUSABLE');
+    if (err instanceof StorageConfigError) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.storageUnusable);
     throw err;
   }
 }
@@ -249,7 +250,7 @@ function formatOf(path: string, given: ManifestFormat | undefined): ManifestForm
   try {
     return given ?? detectFormat(path);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'INVALID_MANIFEST');
+    throw ApplicationFailure.nonRetryable((err as Error).message, FAILURE_TYPES.invalidManifest);
   }
 }
 
@@ -280,7 +281,7 @@ function describeIssue(issue: { path: PropertyKey[]; message: string }): string 
 }
 
 function invalidConfig(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'INVALID_CONFIG');
+  return ApplicationFailure.nonRetryable(message, FAILURE_TYPES.invalidConfig);
 }
 
 /** Heartbeats when running as an activity; planning is also usable outside one. */

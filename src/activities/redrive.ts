@@ -15,6 +15,7 @@ import { BatchRangeRecord, readRecords } from '../results/records.js';
 import type { PlanResult } from '../schemas/batch.js';
 import type { Storage } from '../store/storage.js';
 import type { ResultStore } from '../store/store.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export interface PlanRedriveInput {
   runDir: string;
@@ -55,7 +56,7 @@ async function planRedrive(store: ResultStore, { runDir, name }: PlanRedriveInpu
   // run.json is written last, by finalize: without it the run there is running, or ended unfinished.
   if (original === undefined || run === undefined) {
     const missing = [owned ? [] : [OWNER_JSON], original === undefined ? [PLAN_JSON] : [], run === undefined ? [RUN_JSON] : []].flat();
-    throw ApplicationFailure.nonRetryable(`${runDir} holds no finished run to redrive (no ${missing.join(', ')})`, 'NOTHING_TO_REDRIVE');
+    throw ApplicationFailure.nonRetryable(`${runDir} holds no finished run to redrive (no ${missing.join(', ')})`, FAILURE_TYPES.nothingToRedrive);
   }
   const plan = original as PlanResult;
   const redo = new Map<number, { lines: number[]; urls: number; texts: number; files: number }>();

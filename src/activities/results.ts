@@ -26,6 +26,7 @@ import type { ResultStore } from '../store/store.js';
 import { loadBatch } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export interface FetchResultsInput {
   jobId: string;
@@ -40,7 +41,7 @@ export interface FetchResultsInput {
 export function createFetchResults(hume: HumeClient, storage: Storage) {
   return async function humeFetchResults({ jobId, resultDir: given, artifacts, batch, config }: FetchResultsInput): Promise<StoredResults> {
     const resultDir = batch ? resolveLocation(batch.runDir, jobDir(batch.range.index, jobId)) : given;
-    if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', 'INVALID_INPUT');
+    if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', FAILURE_TYPES.invalidInput);
     const store = storage.folder(resultDir);
     return whileHeartbeating(async (signal, progress) => {
       // Byte counts only: a retried attempt resumes each download where the last heartbeat left it.
@@ -65,7 +66,7 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
         else counts = await countPredictions(predictions.file, signal);
       } catch (err) {
         // Fetching the same bytes again would fail the same way.
-        if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_PREDICTIONS');
+        if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.invalidPredictions);
         throw err;
       } finally {
         // Once in the store, a scratch copy is worth nothing; a cut download is kept to resume here.

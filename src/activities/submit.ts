@@ -16,6 +16,7 @@ import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall, toActivityFailure } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
 import { SubmissionJournal } from './submissions.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export interface CallbackConfig {
   /** Public base URL of the webhook receiver. */
@@ -49,12 +50,12 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
   return async function humeSubmitJob({ input, attempt, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
     const parsed = HumeJobInput.safeParse(input);
     if (!parsed.success) {
-      throw ApplicationFailure.nonRetryable(`invalid humeJob input: ${describeIssues(parsed.error)}`, 'INVALID_INPUT');
+      throw ApplicationFailure.nonRetryable(`invalid humeJob input: ${describeIssues(parsed.error)}`, FAILURE_TYPES.invalidInput);
     }
     const job = parsed.data;
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     const journalDir = job.batch?.runDir ?? job.resultDir;
-    if (!workflowId || !journalDir) throw ApplicationFailure.nonRetryable('humeSubmitJob runs for a workflow, with a batch or a resultDir', 'INVALID_INPUT');
+    if (!workflowId || !journalDir) throw ApplicationFailure.nonRetryable('humeSubmitJob runs for a workflow, with a batch or a resultDir', FAILURE_TYPES.invalidInput);
     // Named by the submission (workflow id, run chain, attempt): a later redrive's job of the same name has a journal of its own.
     const journal = new SubmissionJournal(storage.folder(journalDir), submissionKey);
     const willCallBack = callbacks !== undefined;
@@ -110,7 +111,7 @@ async function uploadOf(storage: Storage, file: LocalFile): Promise<LocalFileInp
   const stored = storage.file(file.path);
   const bytes = await stored.size();
   // No key in the message: failures reach history. The batch's items were checked a moment ago.
-  if (bytes === undefined) throw ApplicationFailure.nonRetryable('an S3 object of the batch was removed after it was checked', 'MANIFEST_CHANGED');
+  if (bytes === undefined) throw ApplicationFailure.nonRetryable('an S3 object of the batch was removed after it was checked', FAILURE_TYPES.manifestChanged);
   return { ...file, source: { bytes, read: () => stored.read(0, bytes) } };
 }
 

@@ -14,6 +14,7 @@ import { CommanderError } from 'commander';
 import { InvalidInputError } from '../client.js';
 import { ConfigError } from '../config.js';
 import { HumeError } from '../hume/errors.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -33,7 +34,7 @@ export class CliError extends Error {
 export const usageError = (message: string) => new CliError(message, EXIT.usage);
 
 /** Failure types our activities use for input refused before any job is submitted. */
-const INPUT_FAILURES = new Set(['INVALID_MANIFEST', 'INVALID_CONFIG', 'RUN_ID_TAKEN']);
+const INPUT_FAILURES = new Set<string>([FAILURE_TYPES.invalidManifest, FAILURE_TYPES.invalidConfig, FAILURE_TYPES.runIdTaken, FAILURE_TYPES.storageUnusable]);
 
 /** The line to print (none when commander already printed it) and the exit code. */
 export function describeError(err: unknown): { exitCode: ExitCode; line?: string } {

@@ -13,6 +13,7 @@ import { createStorage } from '../store/storage.js';
 import type { HumeBatchResult, RunProgress } from '../workflows/definitions.js';
 import { CliError, EXIT, rootFailure } from './errors.js';
 import type { FoundRun, TemporalSession } from './temporal.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 export type RunOutcome =
   | { kind: 'running'; progress: RunProgress }
@@ -60,7 +61,7 @@ export async function runResult(run: RunHandle): Promise<HumeBatchResult> {
   try {
     return await run.result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'RUN_FAILED') {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE_TYPES.runFailed) {
       return err.cause.details?.[0] as HumeBatchResult;
     }
     throw err;

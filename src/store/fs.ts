@@ -9,6 +9,7 @@ import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AtomicWriter, ResultStore, ResumableWriter } from './store.js';
+import { FAILURE_TYPES } from '../workflows/definitions.js';
 
 /**
  * Filesystem errors no retry can fix: a person must change a permission, a mount, a path or free
@@ -27,7 +28,7 @@ const UNFIXABLE = new Map<string, string>([
   ['ELOOP', 'too many symbolic links'],
 ]);
 
-export const RESULTS_UNWRITABLE = 'RESULTS_UNWRITABLE';
+export const RESULTS_UNWRITABLE = FAILURE_TYPES.resultsUnwritable;
 
 /** `err` as a non-retryable RESULTS_UNWRITABLE failure when no retry can fix it; else `err` itself. */
 export function unwritableFailure(err: unknown, fallbackPath?: string): unknown {

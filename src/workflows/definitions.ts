@@ -37,9 +37,31 @@ export const FAILURE_TYPES = {
   jobFailed: 'HUME_JOB_FAILED',
   /** Hume refused the account (key rejected, usage limit, no credit): the run pauses, the batch runs again on resume. */
   accountBlocked: 'HUME_ACCOUNT_BLOCKED',
-  /** A run ended failed (too many items failed, or it could not go on); its folder is written. */
+  /** A run ended failed (too many items failed, or it could not go on); its folder is written. Details: the HumeBatchResult. */
   runFailed: 'RUN_FAILED',
+  /** A config, limit or location no retry can fix; the message names it. */
+  invalidConfig: 'INVALID_CONFIG',
+  /** The manifest was refused at planning (unreadable, no items, invalid lines). Details: `{ invalidCount, invalid }` (lines without values). */
+  invalidManifest: 'INVALID_MANIFEST',
+  /** A batch's slice of the manifest is not the one planned (edited mid-run, or a file removed). */
+  manifestChanged: 'MANIFEST_CHANGED',
+  /** A batch's slice of the manifest cannot be read any more (gone, or access refused). */
+  manifestUnreadable: 'MANIFEST_UNREADABLE',
+  /** The run folder belongs to another run. Details: `{ runDir, owner, found }`. */
+  runIdTaken: 'RUN_ID_TAKEN',
+  /** The results folder cannot be written and no retry can change that (a permission, a full disk, a refused bucket). Details: `{ path | uri, code }`. */
+  resultsUnwritable: 'RESULTS_UNWRITABLE',
+  /** The results location's storage cannot be used (no credentials, no such bucket, access denied); checked before anything is submitted. */
+  storageUnusable: 'STORAGE_UNUSABLE',
+  /** Hume's predictions are not what Hume documents: fetching them again would fail the same way. */
+  invalidPredictions: 'INVALID_PREDICTIONS',
+  /** A batch's workflow id is held by a workflow of another run. */
+  batchAlreadyRunning: 'BATCH_ALREADY_RUNNING',
+  /** A redrive found no finished run, or nothing in it to run again. */
+  nothingToRedrive: 'NOTHING_TO_REDRIVE',
 } as const;
+
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
 export type HumeJobPhase = 'submitting' | 'backing off' | 'waiting' | 'fetching' | 'completed' | 'failed' | 'blocked' | 'cancelled';
 

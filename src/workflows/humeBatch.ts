@@ -345,7 +345,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       throw ApplicationFailure.nonRetryable(
         `batch ${batch.range.index} cannot start, ${batch.workflowId} is still running (a run with the same run id?)`,
-        'BATCH_ALREADY_RUNNING',
+        FAILURE_TYPES.batchAlreadyRunning,
       );
     }
   }
@@ -428,7 +428,7 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
       // Said, and nothing written: the folder stays exactly as its last run left it.
       throw ApplicationFailure.nonRetryable(
         `run ${runId} has nothing to redrive: no item failed or was left not run (invalid lines are not redriven: fix the manifest and start a new run)`,
-        'NOTHING_TO_REDRIVE',
+        FAILURE_TYPES.nothingToRedrive,
       );
     }
     planned = redrive.plan;

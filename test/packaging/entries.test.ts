@@ -34,6 +34,8 @@ describe('entry points', () => {
     const client = await import('../../src/index.js');
     expect(Object.keys(client)).toEqual(expect.arrayContaining(['startRun', 'getRun', 'redriveRun', 'runHumeJob', 'FAILURE_TYPES', 'HumeBatchInput', 'dataConverterFromEnv']));
     expect(Object.keys(client)).not.toContain('HumeBatchPlugin');
+    // Failure types as constants, so callers compare against ours instead of copying strings.
+    expect(client.FAILURE_TYPES).toMatchObject({ runFailed: 'RUN_FAILED', invalidManifest: 'INVALID_MANIFEST', storageUnusable: 'STORAGE_UNUSABLE', runIdTaken: 'RUN_ID_TAKEN' });
     const worker = await import('../../src/worker-api.js');
     expect(Object.keys(worker)).toEqual(expect.arrayContaining(['HumeBatchPlugin', 'createHumeWorker', 'createActivities', 'HumeClient', 'startReceiver', 'createStorage', 'workflowsPath']));
     const testing = await import('../../src/testing.js');
