@@ -41,6 +41,8 @@ export const HumeEnv = z.object({
   HUME_WEBHOOK_RECEIVER: z.enum(['on', 'off']).default('on'),
   /** A folder the worker's runs write under: checked writable when the worker starts. Runs still choose theirs (`run --out`). */
   HUME_RESULTS_ROOT: optionalString,
+  /** `HOST:PORT` at which the worker serves Prometheus metrics (`/metrics`): the SDK's and ours. Unset: none. */
+  TEMPORAL_HUME_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'HOST:PORT, e.g. 0.0.0.0:9464').optional()),
 });
 export type HumeEnv = z.infer<typeof HumeEnv>;
 

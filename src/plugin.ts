@@ -15,6 +15,7 @@ import type { WorkerInterceptors, WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { type CallbackConfig, createActivities } from './activities/index.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
+import { callbackMetrics, humeRequestMetrics } from './metrics.js';
 import { describeIssues } from './schemas/issues.js';
 import { createStorage, type Storage } from './store/storage.js';
 import { type RunningReceiver, startReceiver } from './webhook/receiver.js';
@@ -66,7 +67,8 @@ export class HumeBatchPlugin extends SimplePlugin {
     const parsed = Options.safeParse(options ?? {});
     if (!parsed.success) throw new TypeError(`HumeBatchPlugin: ${describeIssues(parsed.error, 'options')}`);
     if (options.receiver && !options.callbacks) throw new TypeError('HumeBatchPlugin: options.receiver needs options.callbacks (base URL and secrets)');
-    const hume = options.hume instanceof HumeClient ? options.hume : new HumeClient(options.hume);
+    // Built here, it counts its requests on the worker's metric meter; a client given is used as it is.
+    const hume = options.hume instanceof HumeClient ? options.hume : new HumeClient({ observer: humeRequestMetrics(), ...options.hume });
     const all = createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() });
     const ours = options.activities === 'local' ? Object.fromEntries(LOCAL_ACTIVITIES.map((name) => [name, all[name]])) : all;
     const { receiver, callbacks } = options;
@@ -78,7 +80,7 @@ export class HumeBatchPlugin extends SimplePlugin {
         ? async (next) => {
             let running: RunningReceiver | undefined;
             try {
-              running = await startReceiver({ ...receiver, secrets: callbacks.secrets });
+              running = await startReceiver({ onCallback: callbackMetrics(), ...receiver, secrets: callbacks.secrets });
               await next();
             } finally {
               await running?.close();

@@ -8,13 +8,14 @@ import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type Logger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type CallbackConfig } from './activities/index.js';
 import { dataConverterFromEnv } from './codec/env.js';
 import { callbackBaseUrl, ConfigError, loadHumeEnv, loadTemporalConnectConfig, TemporalUnreachableError, webhookSecrets } from './config.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { probeHume } from './hume/probe.js';
 import { loggerOptions } from './logging.js';
+import { callbackMetrics, humeRequestMetrics } from './metrics.js';
 import { unwritableFailure } from './store/fs.js';
 import { isS3Location } from './store/location.js';
 import { StorageConfigError } from './store/s3-client.js';
@@ -64,6 +65,8 @@ export interface WorkerStartHooks {
   warn?(message: string): void;
   /** Once the worker polls its task queue: where, and where callbacks go (none when polling). */
   onReady?(ready: WorkerReady): void;
+  /** Where the SDK's own logs (and workflow and activity log lines, with their ids) go. @default the SDK's console logger */
+  sdkLogger?: Logger;
 }
 
 export interface WorkerReady {
@@ -106,6 +109,15 @@ export async function runWorkerFromEnv(
   const storage = createStorage({ env });
   if (config.HUME_RESULTS_ROOT) await checkResultsRoot(storage, config.HUME_RESULTS_ROOT);
 
+  // Before any connection: the Runtime is the process's, its logger and metrics every worker's.
+  const metrics = config.TEMPORAL_HUME_METRICS_ADDRESS;
+  if (hooks.sdkLogger || metrics) {
+    Runtime.install({
+      ...(hooks.sdkLogger && { logger: hooks.sdkLogger }),
+      ...(metrics && { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } }),
+    });
+  }
+  if (metrics) log(`metrics at http://${metrics}/metrics`);
   const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {
     throw new TemporalUnreachableError(connectionOptions.address, err);
   });
@@ -123,6 +135,7 @@ export async function runWorkerFromEnv(
         host: config.HUME_WEBHOOK_HOST,
         port: config.HUME_WEBHOOK_PORT,
         logger: { ...loggerOptions(env), stream: process.stderr },
+        onCallback: callbackMetrics(),
       });
       callbacks = { baseUrl: callbackBaseUrl(config, receiver.url) as string, secrets };
       log(`webhook receiver listening on ${receiver.url} (public: ${callbacks.baseUrl})`);
@@ -141,6 +154,7 @@ export async function runWorkerFromEnv(
         baseUrl: config.HUME_BASE_URL,
         maxRequestsPerSecond: config.HUME_MAX_REQUESTS_PER_SECOND,
         maxConcurrentTransfers: config.HUME_MAX_CONCURRENT_TRANSFERS,
+        observer: humeRequestMetrics(),
       },
       callbacks,
       dataConverter,

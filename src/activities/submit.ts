@@ -16,7 +16,7 @@ import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall, toActivityFailure } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
 import { SubmissionJournal } from './submissions.js';
-import { FAILURE_TYPES } from '../workflows/definitions.js';
+import { FAILURE_TYPES, METRICS } from '../workflows/definitions.js';
 
 export interface CallbackConfig {
   /** Public base URL of the webhook receiver. */
@@ -59,7 +59,11 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
     // Named by the submission (workflow id, run chain, attempt): a later redrive's job of the same name has a journal of its own.
     const journal = new SubmissionJournal(storage.folder(journalDir), submissionKey);
     const willCallBack = callbacks !== undefined;
-    const found = (jobId: string, sentAtMs?: number): SubmittedJob => ({ jobId, callbacks: willCallBack, adopted: true, sentAtMs });
+    const found = (jobId: string, sentAtMs?: number): SubmittedJob => {
+      Context.current().metricMeter.createCounter(METRICS.adoptions, '1', 'submits that adopted the job an earlier try created').add(1);
+      Context.current().log.info('adopted the Hume job an earlier try created', { jobId });
+      return { jobId, callbacks: willCallBack, adopted: true, sentAtMs };
+    };
 
     return whileHeartbeating(async (signal, progress) => {
       const earlier = await journal.read();

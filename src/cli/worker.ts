@@ -1,5 +1,5 @@
 /** `temporal-hume worker`: the standalone worker (+ webhook receiver when callbacks are configured). */
-import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { Command } from 'commander';
 import { createLogger } from '../logging.js';
 import { readyLine, runWorkerFromEnv } from '../worker.js';
@@ -19,8 +19,8 @@ export function workerCommand(): Command {
         WARN: 'warn',
         ERROR: 'error',
       };
-      Runtime.install({ logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)) });
       await runWorkerFromEnv(process.env, (message) => logger.info(message), {
+        sdkLogger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]](meta ?? {}, message)),
         warn: (message) => logger.warn(message),
         onReady: (ready) => void process.stdout.write(`${readyLine(ready)}\n`),
       });

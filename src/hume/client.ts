@@ -12,7 +12,7 @@
 import type { Dispatcher } from 'undici';
 import { HumeInvalidRequestError } from './errors.js';
 import { downloadToFile, type DownloadOptions, type DownloadResult } from './download.js';
-import { HumeHttp, readJson, readJsonSkipping, type CallOptions, type HttpRequest } from './http.js';
+import { HumeHttp, readJson, readJsonSkipping, type CallOptions, type HttpRequest, type RequestObserver } from './http.js';
 import { iterateJobPages, listJobsQuery, type IterateJobsParams, type ListJobsParams } from './listJobs.js';
 import { buildMultipartBody, type LocalFileInput } from './multipart.js';
 import { DEFAULT_RATE_LIMIT, sharedRateLimiter } from './rate-limit.js';
@@ -68,6 +68,8 @@ export interface HumeClientOptions {
   maxRequestsPerSecond?: number;
   /** Requests that may go at once after a quiet spell. @default `maxRequestsPerSecond` rounded up */
   maxRequestBurst?: number;
+  /** Told of every request once it ended: call, status, duration, bytes (see `humeRequestMetrics`). */
+  observer?: RequestObserver;
 }
 
 const DEFAULT_BASE_URL = 'https://api.hume.ai';
@@ -125,6 +127,7 @@ export class HumeClient {
       dispatcher,
       limiter,
       transfers: sharedTransferSlots(baseUrl, maxConcurrentTransfers),
+      observer: options.observer,
     });
   }
 

@@ -78,7 +78,22 @@ export interface HttpSettings {
   limiter?: RequestRateLimiter;
   /** Transfers with `slot` take one first. None: unbounded. */
   transfers?: TransferSlots;
+  /** Told of every request once it ended (metrics). */
+  observer?: RequestObserver;
 }
+
+/** One request to Hume, as metrics count it. */
+export interface RequestObservation {
+  /** The client call, without its arguments: `getJob`, `startJob`, `downloadPredictions`, … */
+  call: string;
+  /** The HTTP status, or how the request ended without one. */
+  status: number | 'network' | 'timeout' | 'cancelled';
+  durationMs: number;
+  bytesSent: number;
+  /** The answer's announced length (a download's bytes); 0 when it announced none. */
+  bytesReceived: number;
+}
+export type RequestObserver = (observation: RequestObservation) => void;
 
 /** Bytes of an error body we read: enough for any JSON message, bounded for HTML error pages. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -136,6 +151,9 @@ export class HumeHttp {
     else timer.deadline(timeoutMs, `timed out after ${timeoutMs} ms`);
     const signal = options?.signal ? AbortSignal.any([timer.signal, options.signal]) : timer.signal;
     let res: Dispatcher.ResponseData | undefined;
+    const started = performance.now();
+    let sent = 0;
+    let ended: RequestObservation['status'] = 'network';
     try {
       res = await request(this.#url(req), {
         method: req.method,
@@ -146,13 +164,14 @@ export class HumeHttp {
           ...req.headers,
         },
         // undici sends any AsyncIterable (documented), though its types list only Readable.
-        body: req.body && (this.#measured(req.body, timer, transfer ? idleReason : undefined, options?.onProgress) as unknown as Readable),
+        body: req.body && (this.#measured(req.body, timer, transfer ? idleReason : undefined, (bytes) => ((sent = bytes), options?.onProgress?.(bytes))) as unknown as Readable),
         signal,
         // undici's idle timers: waiting for the answer once the upload is written, and between
         // chunks of the answer's body. A small call's total deadline is shorter than its defaults.
         ...(transfer && { headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs }),
         ...(this.#settings.dispatcher && { dispatcher: this.#settings.dispatcher }),
       });
+      ended = res.statusCode;
       if (res.statusCode < 200 || res.statusCode > 299) {
         const retryAfterMs = parseRetryAfterMs(res.headers);
         // Throttled: hold back every call to this server, not only this one (its retry waits too).
@@ -175,8 +194,14 @@ export class HumeHttp {
       if (res && !res.body.destroyed) res.body.destroy();
       if (e instanceof HumeError) throw e;
       // Cancellation is the caller's decision, not a Hume failure: hand its reason back untouched.
-      if (options?.signal?.aborted) throw options.signal.reason;
-      if (timer.expired) throw new HumeTimeoutError({ call, reason: timer.expired, error: e });
+      if (options?.signal?.aborted) {
+        ended = 'cancelled';
+        throw options.signal.reason;
+      }
+      if (timer.expired) {
+        ended = 'timeout';
+        throw new HumeTimeoutError({ call, reason: timer.expired, error: e });
+      }
       const network = findNetworkError(e);
       if (transfer && network && IDLE_ERROR_CODES.has(network.code)) throw new HumeTimeoutError({ call, reason: idleReason, error: e });
       if (network) {
@@ -186,6 +211,8 @@ export class HumeHttp {
       throw e;
     } finally {
       timer.clear();
+      const bytesReceived = (res && contentLength(res.headers)) ?? 0;
+      this.#settings.observer?.({ call: call.replace(/\(.*$/, ''), status: ended, durationMs: performance.now() - started, bytesSent: sent, bytesReceived });
     }
   }
 

@@ -29,6 +29,8 @@ export interface ReceiverOptions {
   bodyLimit?: number;
   /** Fastify logger options. @default false */
   logger?: FastifyServerOptions['logger'];
+  /** Told the status of every answer to a callback (metrics): 200 accepted, anything else rejected. */
+  onCallback?: (status: number) => void;
 }
 
 export interface ListenOptions {
@@ -87,6 +89,12 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  if (options.onCallback) {
+    const told = options.onCallback;
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.url?.startsWith(CALLBACK_PATH) && request.method === 'POST') told(reply.statusCode);
+    });
+  }
 
   app.route<CallbackRoute>({
     method: 'POST',

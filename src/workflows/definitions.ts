@@ -63,6 +63,26 @@ export const FAILURE_TYPES = {
 
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
+/** Names of our metrics (the SDK's metric meter; see src/metrics.ts). Here, so workflow code may use them. */
+export const METRICS = {
+  /** Requests to Hume, by call (`startJob`, `getJob`, …) and status (HTTP status, `network`, `timeout`, `cancelled`). */
+  requests: 'hume_requests',
+  /** How long each request took, by call, ms. */
+  requestLatency: 'hume_request_latency',
+  /** Bytes uploaded to Hume (texts and files), by call. */
+  bytesSent: 'hume_bytes_sent',
+  /** Bytes downloaded from Hume (predictions, artifacts, answers), by call. */
+  bytesReceived: 'hume_bytes_received',
+  /** Submits that found their job created by an earlier try and adopted it instead of creating another. */
+  adoptions: 'hume_job_adoptions',
+  /** Jobs submitted again after Hume ended one FAILED. */
+  resubmissions: 'hume_job_resubmissions',
+  /** From a job's submission to its COMPLETED or FAILED, ms. */
+  jobLatency: 'hume_job_latency',
+  /** Callbacks the receiver took (`accepted`), or refused (`rejected`, by status). */
+  callbacks: 'hume_callbacks',
+} as const;
+
 export type HumeJobPhase = 'submitting' | 'backing off' | 'waiting' | 'fetching' | 'completed' | 'failed' | 'blocked' | 'cancelled';
 
 export interface HumeJobStatus {

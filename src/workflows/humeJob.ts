@@ -19,6 +19,8 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  log,
+  metricMeter,
   proxyLocalActivities,
   setHandler,
   sleep,
@@ -33,6 +35,7 @@ import {
   type BatchFinished,
   batchFinishedSignal,
   FAILURE_TYPES,
+  METRICS,
   HUME_JOB_IDS,
   type HumeJobInput,
   type HumeJobResult,
@@ -124,6 +127,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     for (;;) {
       const waiting = carry.waiting ?? (await submitNext());
       const final = await waitUntilFinished(waiting);
+      metricMeter.createHistogram(METRICS.jobLatency, 'int', 'ms', 'a Hume job from submission to its end').record(Math.max(0, Date.now() - waiting.submittedAt), { status: final.status });
       if (final.status === 'COMPLETED') return await complete(waiting, final);
       status.lastError = `Hume job ${waiting.jobId} FAILED: ${final.message ?? 'no message'}`;
       carry.waiting = undefined;
@@ -149,6 +153,8 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
   async function submitNext(): Promise<Waiting> {
     const attempt = ++carry.attempt;
     if (attempt > 1) {
+      metricMeter.createCounter(METRICS.resubmissions, '1', 'jobs submitted again after one ended FAILED').add(1);
+      log.info('resubmitting after a FAILED Hume job', { attempt, lastError: status.lastError });
       // A resubmission waits: a FAILED job often means Hume is struggling.
       status.phase = 'backing off';
       await sleep(resubmitDelayMs(msOf(job.resubmitDelay ?? DEFAULT_RESUBMIT_DELAY), attempt, workflowId));
@@ -175,6 +181,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     }
     carry.jobIds.push(submitted.jobId);
     status.jobId = submitted.jobId;
+    log.info(submitted.adopted ? 'adopted the Hume job an earlier try created' : 'submitted a Hume job', { jobId: submitted.jobId, attempt });
     // Findable in the Temporal UI by Hume job id.
     upsertMemo({ humeJobIds: carry.jobIds });
     if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);
