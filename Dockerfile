@@ -13,14 +13,16 @@ COPY bin ./bin
 COPY examples ./examples
 COPY src ./src
 RUN npm run build
-RUN npm pack --ignore-scripts --pack-destination /tmp/pack
+RUN npm pack --ignore-scripts --pack-destination /tmp/pack \
+  && node -p "Object.entries(require('./package.json').devDependencies).filter(([n]) => n in require('./package.json').peerDependencies).map(([n, v]) => n + '@' + v).join(' ')" > /tmp/pack/temporal-peers
 
 # --- runtime: the package installed as a user installs it: its dependencies and its @temporalio
 # peer dependencies, one copy each. bin/temporal-hume.js runs dist/cli.js (no src/ in the package).
 FROM node:20-slim
 ENV NODE_ENV=production
 COPY --from=build /tmp/pack /tmp/pack
-RUN npm install -g --no-audit --no-fund /tmp/pack/temporal-hume-*.tgz \
+# The @temporalio peers at the versions the tests run with (the package allows any ^1.23).
+RUN npm install -g --no-audit --no-fund /tmp/pack/temporal-hume-*.tgz $(cat /tmp/pack/temporal-peers) \
   && rm -rf /tmp/pack && npm cache clean --force \
   && mkdir -p /data && chown node:node /data
 # The working directory, for local manifests and results when a run uses paths (mount a volume

@@ -37,7 +37,8 @@ async function save(name: string, handle: WorkflowHandle, runId?: string) {
   // The workflow id is part of what replay checks (child ids derive from it).
   const recording = { workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) };
   // The corpus is append-only (CONTRIBUTING.md): a recording that exists gets a dated sibling, and its line in corpus.sha256.
-  const file = existsSync(join(out, `${name}.json`)) ? `${name}-${new Date().toISOString().slice(0, 10)}.json` : `${name}.json`;
+  let file = `${name}.json`;
+  for (let n = 1; existsSync(join(out, file)); n++) file = `${name}-${new Date().toISOString().slice(0, 10)}-${n}.json`;
   const text = `${JSON.stringify(recording, null, 1)}\n`;
   writeFileSync(join(out, file), text);
   appendFileSync(join(out, '..', 'corpus.sha256'), `${createHash('sha256').update(text).digest('hex')}  ${file}\n`);

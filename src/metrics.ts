@@ -11,6 +11,15 @@ import { METRICS } from './workflows/definitions.js';
 
 export { METRICS };
 
+/**
+ * Bucket boundaries (ms) for our histograms: the SDK's default ones end at 10 s, where a
+ * download or a Hume job has only begun. For a worker's own Runtime (`histogramBucketOverrides`).
+ */
+export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [METRICS.requestLatency]: [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 1_800_000],
+  [METRICS.jobLatency]: [1_000, 5_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 10_800_000, 43_200_000, 86_400_000],
+};
+
 /** A HumeClient observer counting requests, bytes and latencies on `meter` (looked up at the first request, once the Runtime is set up). */
 export function humeRequestMetrics(meter: () => MetricMeter = () => Runtime.instance().metricMeter): RequestObserver {
   let instruments: ReturnType<typeof requestInstruments> | undefined;

@@ -34,7 +34,11 @@ export interface HumeBatchPluginOptions {
   workflows?: 'ours';
   /** Worker interceptors (OpenTelemetry's, say), added to the worker's own. */
   interceptors?: WorkerInterceptors;
-  /** `'local'`: only the local activities our workflows run on their own worker (for a workflow-only worker). @default 'all' */
+  /**
+   * `'local'`: only the local activities our workflows run on their own worker, for a workflow-only
+   * worker; when they are its only activities at this plugin's turn, it stops polling activity
+   * tasks (list this plugin after any other plugin that adds activities). @default 'all'
+   */
   activities?: 'all' | 'local';
 }
 

@@ -12,3 +12,4 @@ export { createStorage, type Storage, type StorageOptions, type StoredFile } fro
 export type { ResultStore } from './store/store.js';
 export { StorageConfigError } from './store/s3-client.js';
 export { buildCodecServer, startCodecServer } from './codec/server.js';
+export { callbackMetrics, HISTOGRAM_BUCKETS, humeRequestMetrics, METRICS } from './metrics.js';

@@ -15,7 +15,7 @@ import { callbackBaseUrl, ConfigError, loadHumeEnv, loadTemporalConnectConfig, T
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { probeHume } from './hume/probe.js';
 import { loggerOptions } from './logging.js';
-import { callbackMetrics, humeRequestMetrics } from './metrics.js';
+import { callbackMetrics, HISTOGRAM_BUCKETS, humeRequestMetrics } from './metrics.js';
 import { unwritableFailure } from './store/fs.js';
 import { isS3Location } from './store/location.js';
 import { StorageConfigError } from './store/s3-client.js';
@@ -112,10 +112,15 @@ export async function runWorkerFromEnv(
   // Before any connection: the Runtime is the process's, its logger and metrics every worker's.
   const metrics = config.TEMPORAL_HUME_METRICS_ADDRESS;
   if (hooks.sdkLogger || metrics) {
-    Runtime.install({
-      ...(hooks.sdkLogger && { logger: hooks.sdkLogger }),
-      ...(metrics && { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } }),
-    });
+    try {
+      Runtime.install({
+        ...(hooks.sdkLogger && { logger: hooks.sdkLogger }),
+        ...(metrics && { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: HISTOGRAM_BUCKETS } } } }),
+      });
+    } catch (err) {
+      const what = metrics ? `cannot serve metrics at ${metrics} (TEMPORAL_HUME_METRICS_ADDRESS)` : 'cannot set up the Temporal runtime';
+      throw new ConfigError(`worker not started: ${what}: ${(err as Error).message}`, { cause: err });
+    }
   }
   if (metrics) log(`metrics at http://${metrics}/metrics`);
   const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {

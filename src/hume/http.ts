@@ -90,7 +90,7 @@ export interface RequestObservation {
   status: number | 'network' | 'timeout' | 'cancelled';
   durationMs: number;
   bytesSent: number;
-  /** The answer's announced length (a download's bytes); 0 when it announced none. */
+  /** The answer's announced length (a download's bytes, whole or its range); 0 when it announced none. */
   bytesReceived: number;
 }
 export type RequestObserver = (observation: RequestObservation) => void;
@@ -203,7 +203,10 @@ export class HumeHttp {
         throw new HumeTimeoutError({ call, reason: timer.expired, error: e });
       }
       const network = findNetworkError(e);
-      if (transfer && network && IDLE_ERROR_CODES.has(network.code)) throw new HumeTimeoutError({ call, reason: idleReason, error: e });
+      if (transfer && network && IDLE_ERROR_CODES.has(network.code)) {
+        ended = 'timeout';
+        throw new HumeTimeoutError({ call, reason: idleReason, error: e });
+      }
       if (network) {
         const what = network.message.includes(network.code) ? network.message : `${network.code}: ${network.message}`;
         throw new HumeNetworkError({ call, reason: `network error: ${this.#redact(what)}`, error: e });
@@ -212,7 +215,11 @@ export class HumeHttp {
     } finally {
       timer.clear();
       const bytesReceived = (res && contentLength(res.headers)) ?? 0;
-      this.#settings.observer?.({ call: call.replace(/\(.*$/, ''), status: ended, durationMs: performance.now() - started, bytesSent: sent, bytesReceived });
+      try {
+        this.#settings.observer?.({ call: call.replace(/\(.*$/, ''), status: ended, durationMs: performance.now() - started, bytesSent: sent, bytesReceived });
+      } catch {
+        // Metrics never change a request's outcome.
+      }
     }
   }
 

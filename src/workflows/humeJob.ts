@@ -181,7 +181,8 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     }
     carry.jobIds.push(submitted.jobId);
     status.jobId = submitted.jobId;
-    log.info(submitted.adopted ? 'adopted the Hume job an earlier try created' : 'submitted a Hume job', { jobId: submitted.jobId, attempt });
+    // An adoption is logged by the activity that found the job.
+    if (!submitted.adopted) log.info('submitted a Hume job', { jobId: submitted.jobId, attempt });
     // Findable in the Temporal UI by Hume job id.
     upsertMemo({ humeJobIds: carry.jobIds });
     if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);

@@ -109,7 +109,7 @@ describe('Dockerfile', () => {
     expect(dockerfile.match(/^FROM node:20-slim/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^RUN npm ci --no-audit/m);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
-    expect(dockerfile).toMatch(/^RUN npm pack --ignore-scripts --pack-destination \/tmp\/pack$/m);
+    expect(dockerfile).toMatch(/^RUN npm pack --ignore-scripts --pack-destination \/tmp\/pack /m);
     expect(dockerfile).toMatch(/^COPY --from=build \/tmp\/pack \/tmp\/pack$/m);
     expect(dockerfile).toMatch(/^RUN npm install -g --no-audit --no-fund \/tmp\/pack\/temporal-hume-\*\.tgz/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["temporal-hume"\]$/m);
@@ -128,5 +128,9 @@ describe('Dockerfile', () => {
     expect(read('bin/temporal-hume.js')).toContain("'../dist/cli.js'");
     const ignored = read('.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '.env']));
+    // Every file the build copies from the context is in the context.
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(copied.length).toBeGreaterThan(3);
+    for (const source of copied) expect(ignored, source).not.toContain(source.replace(/\/$/, ''));
   });
 });

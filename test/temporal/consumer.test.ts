@@ -5,7 +5,7 @@
  * humeJob as children, also split into a workflow-only and an activity-only worker.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ const PEERS = ['activity', 'client', 'common', 'envconfig', 'plugin', 'proto', '
 describe('a consumer project installing the packed package', () => {
   it(`runs humeBatch and humeJob as children on @temporalio ${CONSUMER_TEMPORAL}, with one copy of each @temporalio package`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'consumer-project-'));
+    try {
     const { stdout: packed } = await run('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: root, maxBuffer: 64 << 20 });
     const tarball = join(dir, (JSON.parse(packed) as Array<{ filename: string; files: Array<{ path: string }> }>)[0]!.filename);
     const files = (JSON.parse(packed) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
@@ -57,5 +58,9 @@ describe('a consumer project installing the packed package', () => {
     // The CLI works from the installed package too.
     const { stdout: help } = await run(join(project, 'node_modules', '.bin', 'temporal-hume'), ['--help'], { cwd: project });
     expect(help).toMatch(/Usage: temporal-hume/);
+    } finally {
+      // The project holds a whole install (~340 MB).
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 600_000);
 });
