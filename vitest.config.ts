@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `temporal` tests share one real Temporal dev server started by the global setup;
-// `cluster` tests start the full Temporal server on PostgreSQL themselves; everything else
-// (emulator, client, receiver, pure units) runs without either.
+// Four projects: `temporal` tests share one real Temporal dev server started by the global setup;
+// `cluster` tests start the full Temporal server on PostgreSQL themselves; `ui` tests start a dev
+// server with its Web UI and read it in headless Chromium; everything else (emulator, client,
+// receiver, pure units) runs without any.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -15,7 +16,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/temporal/**', 'test/cluster/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/temporal/**', 'test/cluster/**', 'test/ui/**'] },
       },
       {
         extends: true,
@@ -30,6 +31,11 @@ export default defineConfig({
         extends: true,
         // The full Temporal server on PostgreSQL, each file its own cluster (the first run may build the server).
         test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 },
+      },
+      {
+        extends: true,
+        // Each file its own dev server with the Web UI; a SPA on a busy machine needs room.
+        test: { name: 'ui', include: ['test/ui/**/*.test.ts'], testTimeout: 180_000 },
       },
     ],
   },

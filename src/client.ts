@@ -52,7 +52,7 @@ export class RunHandle {
     return this.workflow.executeUpdate(resumeUpdate);
   }
   setMaxJobsInFlight(max: number): Promise<RunProgress> {
-    return this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [max] });
+    return this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [{ maxJobsInFlight: max }] });
   }
   /**
    * Stops submitting; in-flight jobs finish (or are abandoned, per `onCancel`) and the folder is
@@ -60,7 +60,7 @@ export class RunHandle {
    * jobs are cancelled and the Hume jobs they leave behind are recorded in the folder.
    */
   async cancel(options: { abandon?: boolean } = {}): Promise<unknown> {
-    if (options.abandon) await this.workflow.executeUpdate(setOnCancelUpdate, { args: ['abandon'] });
+    if (options.abandon) await this.workflow.executeUpdate(setOnCancelUpdate, { args: [{ onCancel: 'abandon' }] });
     return this.workflow.cancel();
   }
   result(): Promise<HumeBatchResult> {

@@ -43,6 +43,10 @@ export const HumeEnv = z.object({
   HUME_RESULTS_ROOT: optionalString,
   /** `HOST:PORT` at which the worker serves Prometheus metrics (`/metrics`): the SDK's and ours. Unset: none. */
   TEMPORAL_HUME_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'HOST:PORT, e.g. 0.0.0.0:9464').optional()),
+  /** Worker Versioning: the worker deployment this worker belongs to, with TEMPORAL_HUME_BUILD_ID. Unset: unversioned. */
+  TEMPORAL_HUME_DEPLOYMENT_NAME: optionalString,
+  /** This worker's version of TEMPORAL_HUME_DEPLOYMENT_NAME (a release, a git commit). */
+  TEMPORAL_HUME_BUILD_ID: optionalString,
 });
 export type HumeEnv = z.infer<typeof HumeEnv>;
 
@@ -64,6 +68,9 @@ export function loadHumeEnv(env: NodeJS.ProcessEnv = process.env): HumeEnv {
   const parsed = HumeEnv.safeParse(env);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`);
   const config = parsed.data;
+  if (!config.TEMPORAL_HUME_DEPLOYMENT_NAME !== !config.TEMPORAL_HUME_BUILD_ID) {
+    throw new ConfigError('invalid configuration: TEMPORAL_HUME_DEPLOYMENT_NAME and TEMPORAL_HUME_BUILD_ID go together: set both for Worker Versioning, or neither');
+  }
   if (config.HUME_CALLBACK_BASE_URL && !config.HUME_WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration: HUME_CALLBACK_BASE_URL is set but HUME_WEBHOOK_SECRET is not');
   }

@@ -8,14 +8,15 @@ import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type Logger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type Logger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type CallbackConfig } from './activities/index.js';
 import { dataConverterFromEnv } from './codec/env.js';
 import { callbackBaseUrl, ConfigError, loadHumeEnv, loadTemporalConnectConfig, TemporalUnreachableError, webhookSecrets } from './config.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
 import { probeHume } from './hume/probe.js';
 import { loggerOptions } from './logging.js';
-import { callbackMetrics, HISTOGRAM_BUCKETS, humeRequestMetrics } from './metrics.js';
+import { callbackMetrics, humeRequestMetrics } from './metrics.js';
+import { installRuntime } from './runtime.js';
 import { unwritableFailure } from './store/fs.js';
 import { isS3Location } from './store/location.js';
 import { StorageConfigError } from './store/s3-client.js';
@@ -41,8 +42,31 @@ export interface HumeWorkerOptions {
   storage?: Storage;
   /** Encrypts payloads (see `dataConverterFromEnv`); clients of the same workflows need the same one. */
   dataConverter?: DataConverter;
+  /**
+   * Worker Versioning: this worker is `buildId` of the worker deployment `name`. Our workflows
+   * are pinned to the version that started them; a run moves to the current version at its next
+   * continue-as-new (see CONTRIBUTING, "Rolling out a workflow change"). Unset: unversioned.
+   */
+  deployment?: WorkerDeployment;
   /** Anything else a Worker takes (a prebuilt `workflowBundle`, concurrency limits, …). */
   workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
+}
+
+/** The Worker options that make a worker one version of a worker deployment. */
+export function deploymentOptions(deployment: WorkerDeployment): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
+      useWorkerVersioning: true,
+      // Our workflows declare theirs; this covers a user's own workflows on the same worker.
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
 }
 
 export async function createHumeWorker(options: HumeWorkerOptions): Promise<Worker> {
@@ -54,6 +78,7 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     taskQueue: options.taskQueue,
     activities: createActivities({ hume, callbacks: options.callbacks, storage: options.storage ?? createStorage() }),
     dataConverter: options.dataConverter,
+    ...(options.deployment && deploymentOptions(options.deployment)),
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
   });
@@ -111,22 +136,15 @@ export async function runWorkerFromEnv(
 
   // Before any connection: the Runtime is the process's, its logger and metrics every worker's.
   const metrics = config.TEMPORAL_HUME_METRICS_ADDRESS;
-  if (hooks.sdkLogger || metrics) {
-    try {
-      Runtime.install({
-        ...(hooks.sdkLogger && { logger: hooks.sdkLogger }),
-        ...(metrics && { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: HISTOGRAM_BUCKETS } } } }),
-      });
-    } catch (err) {
-      const what = metrics ? `cannot serve metrics at ${metrics} (TEMPORAL_HUME_METRICS_ADDRESS)` : 'cannot set up the Temporal runtime';
-      throw new ConfigError(`worker not started: ${what}: ${(err as Error).message}`, { cause: err });
-    }
-  }
+  installRuntime({ sdkLogger: hooks.sdkLogger, metricsAddress: metrics }, 'worker');
   if (metrics) log(`metrics at http://${metrics}/metrics`);
   const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {
     throw new TemporalUnreachableError(connectionOptions.address, err);
   });
   const secrets = webhookSecrets(config);
+  const deployment = config.TEMPORAL_HUME_DEPLOYMENT_NAME && config.TEMPORAL_HUME_BUILD_ID
+    ? { name: config.TEMPORAL_HUME_DEPLOYMENT_NAME, buildId: config.TEMPORAL_HUME_BUILD_ID }
+    : undefined;
   let callbacks: CallbackConfig | undefined;
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   let clientConnection: Connection | undefined;
@@ -164,8 +182,10 @@ export async function runWorkerFromEnv(
       callbacks,
       dataConverter,
       storage,
+      ...(deployment && { deployment }),
     });
-    log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})${dataConverter ? ', payloads encrypted' : ''}`);
+    const version = deployment ? `, deployment ${deployment.name} build ${deployment.buildId}` : '';
+    log(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${connectionOptions.address} (${namespace})${version}${dataConverter ? ', payloads encrypted' : ''}`);
     hooks.onReady?.({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: connectionOptions.address, namespace, callbackBaseUrl: callbacks?.baseUrl });
     await worker.run();
   } finally {

@@ -6,18 +6,22 @@
 import { Command } from 'commander';
 import { ConfigError, loadHumeEnv, webhookSecrets } from '../config.js';
 import { loggerOptions } from '../logging.js';
+import { callbackMetrics } from '../metrics.js';
+import { installRuntime } from '../runtime.js';
 import { startReceiver } from '../webhook/receiver.js';
 import { untilSignal } from './signals.js';
 import { addTemporalOptions, connectTemporal, type TemporalFlags } from './temporal.js';
 
 export function webhookCommand(): Command {
   const cmd = new Command('webhook').description(
-    'run the webhook receiver alone: verifies Hume callbacks and signals the runs (HUME_WEBHOOK_SECRET, HUME_WEBHOOK_SECRET_PREVIOUS, HUME_WEBHOOK_HOST, HUME_WEBHOOK_PORT, TEMPORAL_*); stops on SIGINT/SIGTERM',
+    'run the webhook receiver alone: verifies Hume callbacks and signals the runs (HUME_WEBHOOK_SECRET, HUME_WEBHOOK_SECRET_PREVIOUS, HUME_WEBHOOK_HOST, HUME_WEBHOOK_PORT, TEMPORAL_HUME_METRICS_ADDRESS, TEMPORAL_*); stops on SIGINT/SIGTERM',
   );
   return addTemporalOptions(cmd).action(async (flags: TemporalFlags) => {
     const config = loadHumeEnv();
     const secrets = webhookSecrets(config);
     if (secrets.length === 0) throw new ConfigError('invalid configuration: HUME_WEBHOOK_SECRET is not set: the receiver needs it to verify callbacks');
+    // Before the connection: the Runtime serves the callback counts (TEMPORAL_HUME_METRICS_ADDRESS).
+    installRuntime({ metricsAddress: config.TEMPORAL_HUME_METRICS_ADDRESS }, 'webhook receiver');
     // Listening for signals from the start: a stop during startup still shuts down cleanly.
     const stopped = untilSignal();
     const session = await connectTemporal(flags);
@@ -28,8 +32,10 @@ export function webhookCommand(): Command {
         host: config.HUME_WEBHOOK_HOST,
         port: config.HUME_WEBHOOK_PORT,
         logger: { ...loggerOptions(), stream: process.stderr },
+        onCallback: callbackMetrics(),
       });
       process.stdout.write(`listening on ${receiver.url}\n`);
+      if (config.TEMPORAL_HUME_METRICS_ADDRESS) process.stdout.write(`metrics at http://${config.TEMPORAL_HUME_METRICS_ADDRESS}/metrics\n`);
       receiver.app.log.info({ temporal: session.address, namespace: session.namespace }, 'webhook receiver ready');
       const signal = await stopped;
       receiver.app.log.info({ signal }, 'webhook receiver stopping');

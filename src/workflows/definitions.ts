@@ -153,9 +153,8 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 
 export const pauseUpdate = defineUpdate<RunProgress, []>('pause');
 export const resumeUpdate = defineUpdate<RunProgress, []>('resume');
-export const setMaxJobsInFlightUpdate = defineUpdate<RunProgress, [number]>('setMaxJobsInFlight');
-/** What cancelling does to jobs in flight; `abandon` also ends a drain already under way. */
-export const setOnCancelUpdate = defineUpdate<RunProgress, ['wait' | 'abandon']>('setOnCancel');
+export const setMaxJobsInFlightUpdate = defineUpdate<RunProgress, [SetMaxJobsInFlight]>('setMaxJobsInFlight');
+export const setOnCancelUpdate = defineUpdate<RunProgress, [SetOnCancel]>('setOnCancel');
 
 export interface HumeBatchResult {
   runId: string;
@@ -164,4 +163,5 @@ export interface HumeBatchResult {
   summary: RunSummary;
 }
 import type { RunSummary } from '../results/summary.js';
+import type { SetMaxJobsInFlight, SetOnCancel } from '../schemas/updates.js';
 export type { RunSummary };

@@ -13,23 +13,26 @@ import {
   ChildWorkflowFailure,
   condition,
   ContinueAsNew,
-  continueAsNew,
+  makeContinueAsNewFunc,
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { HumeActivities } from '../activities/index.js';
 import type { BatchState } from '../activities/supervise.js';
 import { HumeBatchInput as HumeBatchInputSchema } from '../schemas/batch.js';
+import { describeIssues } from '../schemas/issues.js';
+import { fromLegacy, MAX_JOBS_IN_FLIGHT, SetMaxJobsInFlight, SetOnCancel } from '../schemas/updates.js';
 import {
   type BatchFinished,
   batchFinishedSignal,
@@ -51,11 +54,11 @@ import { humeJob } from './humeJob.js';
 import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { runDetails } from './run-details.js';
+import { batchSummary, SUMMARIES } from './summaries.js';
+import { pinnedWhenVersioned } from './versioning.js';
 import { type InFlightBatch, planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
 
 const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
-/** Hume queues at most 500 jobs per account. */
-const MAX_JOBS_IN_FLIGHT = 500;
 const PLAN_PAGE_SIZE = 200;
 // Well under Temporal's per-run caps (10,000 signals, 2,000 pending children), whatever the
 // server's own continue-as-new suggestion says.
@@ -69,6 +72,12 @@ const STOP_GRACE = '1 minute';
 /** Finalize is tried again on failure (a full disk, a lost mount), then the run fails. */
 const FINALIZE_RETRY_DELAYS_MS = [5_000, 60_000];
 
+// Pinned: a run's tasks stay on the code that started it, so a deploy never replays it on other
+// code. Its next run (continue-as-new) starts on the current version: a long run moves forward
+// there, and only there.
+setWorkflowOptions(pinnedWhenVersioned, humeBatch);
+const continueOnLatestVersion = (input: HumeBatchInput) => makeContinueAsNewFunc<typeof humeBatch>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(input);
+
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<HumeActivities>({
   startToCloseTimeout: '2 hours',
@@ -78,7 +87,11 @@ const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<H
 const { humeReadPlan } = proxyActivities<HumeActivities>({ startToCloseTimeout: '1 minute', retry });
 const { humeSettleBatches } = proxyActivities<HumeActivities>({ startToCloseTimeout: '10 minutes', retry });
 
-export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Promise<HumeBatchResult> {
+export async function humeBatch(input: HumeBatchInput): Promise<HumeBatchResult>;
+// Runs continued by versions before 0.2 got their state as a second argument: their histories still replay.
+export async function humeBatch(given: HumeBatchInput, legacyCarried?: RunCarry): Promise<HumeBatchResult> {
+  const { continuation, ...input } = given;
+  const carried = (continuation as RunCarry | undefined) ?? legacyCarried;
   parseWorkflowInput(HumeBatchInputSchema, input, 'humeBatch');
   const info = workflowInfo();
   // Handlers come first, so a pause or resize sent while the manifest is being planned is kept.
@@ -108,42 +121,42 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     publish();
   };
 
-  setHandler(progressQuery, progress);
+  setHandler(progressQuery, progress, { description: 'Where the run stands: state, items and batches done, jobs in flight, why it is paused, recent failures.' });
   setHandler(batchFinishedSignal, (report) => {
     signalsThisRun++;
     apply(report);
-  });
+  }, { description: "Sent by a batch's humeJob child when it ends (completed, failed or blocked); a stale report changes nothing." });
   setHandler(pauseUpdate, () => {
     control().paused = true;
     publish();
     return progress();
-  });
+  }, { description: 'Starts no new batch until resumed; batches in flight finish. Returns the progress.' });
   setHandler(resumeUpdate, () => {
     if (tracker) tracker.resume();
     else early.paused = false;
     publish();
     return progress();
-  });
+  }, { description: 'Starts batches again after a pause (by request or by the run itself). Returns the progress.' });
   setHandler(
     setOnCancelUpdate,
-    (mode) => {
-      onCancel = mode;
-      return progress();
-    },
-    { validator: (mode) => void z.enum(['wait', 'abandon']).parse(mode) },
-  );
-  setHandler(
-    setMaxJobsInFlightUpdate,
-    (max) => {
-      control().maxJobsInFlight = max;
+    (arg) => {
+      onCancel = SetOnCancel.parse(fromLegacy('onCancel', arg)).onCancel;
       return progress();
     },
     {
-      validator: (max) => {
-        if (!Number.isInteger(max) || max < 1 || max > MAX_JOBS_IN_FLIGHT) {
-          throw new RangeError(`maxJobsInFlight must be an integer from 1 to ${MAX_JOBS_IN_FLIGHT}, got ${max}`);
-        }
-      },
+      validator: (arg) => void parseUpdate(SetOnCancel, fromLegacy('onCancel', arg)),
+      description: "What cancelling the run does to its jobs in flight: `{ onCancel: 'wait' }` lets them finish, `'abandon'` cancels them (also ends a drain under way).",
+    },
+  );
+  setHandler(
+    setMaxJobsInFlightUpdate,
+    (arg) => {
+      control().maxJobsInFlight = SetMaxJobsInFlight.parse(fromLegacy('maxJobsInFlight', arg)).maxJobsInFlight;
+      return progress();
+    },
+    {
+      validator: (arg) => void parseUpdate(SetMaxJobsInFlight, fromLegacy('maxJobsInFlight', arg)),
+      description: `Resizes the window of Hume jobs in flight: \`{ maxJobsInFlight: n }\`, 1 to ${MAX_JOBS_IN_FLIGHT}. Returns the progress.`,
     },
   );
 
@@ -162,8 +175,11 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   };
   if (run.inFlightCount > 0) superviseUnawaited();
 
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
+  // A new worker deployment version made current is a reason too: the run moves to it at once.
+  const shouldContinueAsNew = () => {
+    const now = workflowInfo();
+    return now.continueAsNewSuggested || now.targetWorkerDeploymentVersionChanged || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
+  };
   const page: BatchRange[] = [];
 
   let state: HumeBatchResult['state'] = 'completed';
@@ -175,7 +191,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
         // Children report by workflow id, so the next run hears from those still in flight.
         await condition(allHandlersFinished);
         carry.continuedAsNew++;
-        await continueAsNew<typeof humeBatch>(input, carry);
+        await continueOnLatestVersion({ ...input, continuation: carry });
       }
       // Every batch that fits starts in this one workflow task: a start per task would cost a
       // round trip to the server each and the window would never fill.
@@ -231,7 +247,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   async function nextBatch(): Promise<InFlightBatch> {
     const again = run.nextRequeued;
     if (again) return { ...again, workflowId: childId(again.range.index, again.generation), items: again.range.items };
-    if (page.length === 0) page.push(...(await humeReadPlan({ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE })));
+    if (page.length === 0) page.push(...(await humeReadPlan.executeWithOptions({ summary: SUMMARIES.readPlan(carry.cursor) }, [{ planPath: carry.plan.planPath, offset: carry.cursor, limit: PLAN_PAGE_SIZE }])));
     const range = page.shift();
     if (!range) throw ApplicationFailure.nonRetryable(`plan ${carry.plan.planPath} ends before its batch #${carry.cursor + 1}`);
     return { range, generation: 0, workflowId: childId(range.index, 0), items: range.items };
@@ -253,6 +269,8 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
     // (they finish and report, or are cancelled on purpose with onCancel: 'abandon').
     const child = await CancellationScope.nonCancellable(() => startChild(humeJob, {
       workflowId,
+      staticSummary: batchSummary(range),
+      staticDetails: `Batch ${range.index} of run \`${carry.runId}\`; its predictions go to \`${carry.runDir}\`.`,
       args: [
         {
           batch: batchSource(range),
@@ -297,11 +315,11 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
 
   /** Looks batches up in Temporal and applies what ended; a batch still running stays in flight. */
   async function settle(batches: InFlightBatch[]): Promise<void> {
-    const states = await humeSettleBatches({
+    const states = await humeSettleBatches.executeWithOptions({ summary: SUMMARIES.settle(batches.length) }, [{
       runId: carry.runId,
       batches: batches.map((b) => ({ workflowId: b.workflowId, batch: batchSource(b.range) })),
       config: carry.settings.config,
-    });
+    }]);
     for (const s of states) {
       const report = reportOf(s, carry.inFlight[s.batch]?.items ?? 0);
       if (report) apply(report);
@@ -331,7 +349,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       await startChildFor(batch);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const [found] = await humeSettleBatches({ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] });
+        const [found] = await humeSettleBatches.executeWithOptions({ summary: SUMMARIES.settle(1) }, [{ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] }]);
         if (found?.state === 'running' && found.ours) return superviseUnawaited();
         if (found && found.state !== 'running') {
           // It ended between the refusal and the look-up: its report is as good as a start.
@@ -373,7 +391,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
   async function finalize(final: HumeBatchResult['state']) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await humeFinalizeRun({
+        return await humeFinalizeRun.executeWithOptions({ summary: SUMMARIES.finalize(final) }, [{
           runDir: carry.runDir,
           runId: carry.runId,
           plan: { ...carry.plan, planPath: carry.finalizePlanPath, invalid: [] },
@@ -389,7 +407,7 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
             workflowId: info.workflowId,
             redrive: input.redrive ?? false,
           },
-        });
+        }]);
       } catch (err) {
         const delay = FINALIZE_RETRY_DELAYS_MS[attempt];
         const message = `cannot write the results folder ${carry.runDir}: ${failureMessage(err)}`;
@@ -399,6 +417,12 @@ export async function humeBatch(input: HumeBatchInput, carried?: RunCarry): Prom
       }
     }
   }
+}
+
+/** An update's argument checked by its validator: a bad one is refused with the field named, never recorded. */
+function parseUpdate<S extends z.ZodType>(schema: S, arg: unknown): void {
+  const parsed = schema.safeParse(arg);
+  if (!parsed.success) throw new RangeError(describeIssues(parsed.error));
 }
 
 /** A looked-up batch state as the report its child would have sent; none while it runs. */
@@ -423,7 +447,7 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
   let recordedInput: Record<string, unknown> = { ...input, items: input.items ? `${input.items.length} inline items` : undefined };
   let finalizePlanPath: string;
   if (input.redrive) {
-    const redrive = await humePlanRedrive({ runDir, name: `redrive-${workflowInfo().runId}` });
+    const redrive = await humePlanRedrive.executeWithOptions({ summary: SUMMARIES.planRedrive }, [{ runDir, name: `redrive-${workflowInfo().runId}` }]);
     if (redrive.plan.batches === 0) {
       // Said, and nothing written: the folder stays exactly as its last run left it.
       throw ApplicationFailure.nonRetryable(
@@ -436,7 +460,7 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
     recordedInput = { ...redrive.originalInput, redrives: [...asArray(redrive.originalInput.redrives), workflowInfo().workflowId] };
     finalizePlanPath = redrive.originalPlanPath;
   } else {
-    planned = await humePlanManifest({
+    planned = await humePlanManifest.executeWithOptions({ summary: SUMMARIES.plan }, [{
       runDir,
       manifest: input.manifest,
       items: input.items,
@@ -446,7 +470,7 @@ async function plan(input: HumeBatchInput): Promise<Omit<RunCarry, 'paused' | 'm
       skipInvalid: input.skipInvalid,
       // The folder belongs to this run (its first run id survives continue-as-new and reset).
       owner: { workflowId: workflowInfo().workflowId, firstExecutionRunId: workflowInfo().firstExecutionRunId },
-    });
+    }]);
     finalizePlanPath = planned.planPath;
   }
   const { invalid: _invalid, ...withoutInvalid } = planned;

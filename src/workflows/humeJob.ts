@@ -23,6 +23,7 @@ import {
   metricMeter,
   proxyLocalActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
@@ -45,6 +46,8 @@ import {
 } from './definitions.js';
 import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
+import { SUMMARIES } from './summaries.js';
+import { pinnedWhenVersioned } from './versioning.js';
 import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, resubmitDelayMs } from './pacing.js';
 
 const DEFAULT_MAX_JOB_ATTEMPTS = 3;
@@ -56,6 +59,9 @@ const DEFAULT_RESUBMIT_DELAY = '30 seconds';
 // once. Heartbeats notice a dead worker in seconds, the client's idle timeouts a stalled transfer;
 // the attempt's own cap only has to outlast a large upload on a slow link (500 MB at 100 kB/s:
 // 1.4 hours). A download cut by it resumes where it stopped.
+// Pinned: a job runs to its end on the code that started it (its parent's version, when a child).
+setWorkflowOptions(pinnedWhenVersioned, humeJob);
+
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   startToCloseTimeout: '6 hours',
@@ -95,7 +101,11 @@ interface Waiting {
 /** A job that cannot succeed while the account is refused; the run pauses and runs the batch again later. */
 class AccountBlocked extends Error {}
 
-export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<HumeJobResult> {
+export async function humeJob(input: HumeJobInput): Promise<HumeJobResult>;
+// Jobs continued by versions before 0.2 got their state as a second argument: their histories still replay.
+export async function humeJob(given: HumeJobInput, legacyCarried?: JobCarry): Promise<HumeJobResult> {
+  const { continuation, ...input } = given;
+  const carried = (continuation as JobCarry | undefined) ?? legacyCarried;
   const job = parseWorkflowInput(HumeJobInputSchema, input, 'humeJob');
   const { workflowId } = workflowInfo();
   const maxJobAttempts = job.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
@@ -167,13 +177,13 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       // Not cut short by a cancellation: a request on its way to Hume may create a job, and a
       // cancelled job must still know (and record) the Hume job it leaves behind.
       submitted = await CancellationScope.nonCancellable(() =>
-        humeSubmitJob({
+        humeSubmitJob.executeWithOptions({ summary: SUMMARIES.submit(job.batch?.range.index, job.batch?.range.items, attempt) }, [{
           input,
           attempt,
           // Stable across reset and continue-as-new of the job, and for a batch of its run too:
           // the first run id of a chain survives both, and names this run (not a later redrive).
           submissionKey: `${workflowId}/${job.batch?.runChainId ?? workflowInfo().firstExecutionRunId}/${attempt}`,
-        }),
+        }]),
       );
     } catch (err) {
       if (isAccountFailureType(failureType(err))) throw new AccountBlocked(failureMessage(err));
@@ -220,7 +230,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
   async function fetchResults(jobId: string) {
     for (let waitMs = 0; ; ) {
       try {
-        return await humeFetchResults({ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config });
+        return await humeFetchResults.executeWithOptions({ summary: SUMMARIES.fetch(jobId) }, [{ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config }]);
       } catch (err) {
         if (!isAccountFailureType(failureType(err))) throw err;
         status.lastError = `cannot fetch the predictions of Hume job ${jobId}: ${failureMessage(err)}`;
@@ -241,7 +251,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     // A blocked batch runs again once the run resumes: it leaves no failed outcome behind.
     if (!blocked) {
       // Even if the folder cannot take it, the parent hears why (and its look-up records it).
-      await humeRecordBatchFailure({ batch: job.batch, config: job.config, jobIds: carry.jobIds, error: message }).catch(() => undefined);
+      await humeRecordBatchFailure.executeWithOptions({ summary: SUMMARIES.recordFailure(job.batch.range.index) }, [{ batch: job.batch, config: job.config, jobIds: carry.jobIds, error: message }]).catch(() => undefined);
     }
     await reportToParent({ status: blocked ? 'blocked' : 'failed', items, error: message });
   }
@@ -278,12 +288,12 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     for (;;) {
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof humeJob>(input, carry);
+        await continueAsNew<typeof humeJob>({ ...input, continuation: carry });
       }
       const left = deadline - Date.now();
       if (left <= 0) {
         // One last look: a job that finished meanwhile is not given up.
-        const last = await humeCheckJob({ jobId: waiting.jobId }).catch(() => undefined);
+        const last = await checkJob(waiting.jobId).catch(() => undefined);
         if (last?.status === 'COMPLETED' || last?.status === 'FAILED') return last;
         const still = last?.status ?? status.humeStatus ?? 'not confirmed';
         return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
@@ -293,7 +303,7 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
       if (!hinted) carry.polls++;
       let snapshot: JobSnapshot;
       try {
-        snapshot = await humeCheckJob({ jobId: waiting.jobId });
+        snapshot = await checkJob(waiting.jobId);
       } catch (err) {
         // A local activity's failure arrives unwrapped (ApplicationFailure, TimeoutFailure): any but a cancellation.
         if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
@@ -308,6 +318,8 @@ export async function humeJob(input: HumeJobInput, carried?: JobCarry): Promise<
     }
   }
 }
+
+const checkJob = (jobId: string) => humeCheckJob.executeWithOptions({ summary: SUMMARIES.check(jobId) }, [{ jobId }]);
 
 function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -165,8 +165,10 @@ describe('humeBatch', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await run.progress()).jobs.completed + (await run.progress()).jobs.inFlight).toBe(frozen.completed + frozen.inFlight);
     const refused = await run.setMaxJobsInFlight(0).catch((e: Error) => e);
-    expect((refused as Error).cause).toMatchObject({ message: expect.stringMatching(/maxJobsInFlight must be an integer from 1 to 500/) });
+    expect((refused as Error).cause).toMatchObject({ message: expect.stringMatching(/maxJobsInFlight: must be an integer from 1 to 500/) });
     expect((await run.setMaxJobsInFlight(3)).maxJobsInFlight).toBe(3);
+    // A client from before update arguments were objects sends the bare number: still understood.
+    expect(await run.workflow.executeUpdate<{ maxJobsInFlight: number }, [number]>('setMaxJobsInFlight', { args: [2] })).toMatchObject({ maxJobsInFlight: 2 });
     await run.resume();
     const result = await run.result();
     expect(result.summary.items.completed).toBe(450);

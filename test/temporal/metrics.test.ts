@@ -11,22 +11,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRun } from '../../src/client.js';
 import { freePort } from '../../src/devserver/index.js';
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
+import { sample } from '../helpers/prometheus.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { WorkerProcesses, workerEnv } from '../helpers/worker-process.js';
 
 const API_KEY = 'metrics-api-key-0001';
 
 /** The value of the first sample of `name` whose labels include all of `labels`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+)$/.exec(line);
-    if (!match || (match[1] !== name && match[1] !== `${name}_total`)) continue;
-    const has = Object.entries(labels).every(([key, value]) => (match[3] ?? '').includes(`${key}="${value}"`));
-    if (has) return Number(match[4]);
-  }
-  return undefined;
-}
-
 describe('a worker’s metrics and logs', () => {
   let emulator: HumeEmulator;
   let workers: WorkerProcesses;
