@@ -70,6 +70,7 @@ export class RunHandle {
 
 /** Starts a `humeBatch` run; paths are made absolute here, since the worker may run elsewhere. */
 export async function startRun(client: Client, input: HumeBatchInput, options: StartOptions = {}): Promise<RunHandle> {
+  refuseContinuation(input, 'run');
   const parsed = HumeBatchInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid run: ${describeIssues(parsed.error)}`);
   const runId = parsed.data.runId ?? `run-${Date.now().toString(36)}`;
@@ -119,6 +120,7 @@ export async function redriveRun(client: Client, runId: string, options: StartOp
 
 /** Runs one Hume job and returns its result (predictions are on disk, in `resultDir`). */
 export async function runHumeJob(client: Client, input: HumeJobInput, options: StartOptions = {}): Promise<HumeJobResult> {
+  refuseContinuation(input, 'job');
   const parsed = HumeJobInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid job: ${describeIssues(parsed.error)}`);
   return client.workflow.execute<typeof humeJob>('humeJob', {
@@ -126,4 +128,9 @@ export async function runHumeJob(client: Client, input: HumeJobInput, options: S
     workflowId: options.workflowId ?? `hume-job-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     args: [{ ...input, ...(input.resultDir ? { resultDir: absolute(input.resultDir) } : {}) }],
   });
+}
+
+/** A workflow's continue-as-new state travels in its input; a caller's would be trusted as such. */
+function refuseContinuation(input: object, what: string): void {
+  if ('continuation' in input) throw new InvalidInputError(`invalid ${what}: continuation: set by the workflow itself when it continues as new, never by callers`);
 }

@@ -44,7 +44,7 @@ export const HumeEnv = z.object({
   /** `HOST:PORT` at which the worker serves Prometheus metrics (`/metrics`): the SDK's and ours. Unset: none. */
   TEMPORAL_HUME_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'HOST:PORT, e.g. 0.0.0.0:9464').optional()),
   /** Worker Versioning: the worker deployment this worker belongs to, with TEMPORAL_HUME_BUILD_ID. Unset: unversioned. */
-  TEMPORAL_HUME_DEPLOYMENT_NAME: optionalString,
+  TEMPORAL_HUME_DEPLOYMENT_NAME: optionalString.pipe(z.string().regex(/^[^.:\s]+$/, 'no dots, colons or spaces (Temporal joins name and build id with them)').optional()),
   /** This worker's version of TEMPORAL_HUME_DEPLOYMENT_NAME (a release, a git commit). */
   TEMPORAL_HUME_BUILD_ID: optionalString,
 });

@@ -11,21 +11,25 @@ export interface RuntimeSetup {
   sdkLogger?: Logger;
   /** `HOST:PORT` for Prometheus (`/metrics`), TEMPORAL_HUME_METRICS_ADDRESS. */
   metricsAddress?: string;
+  /** Signals on which the Runtime shuts its workers down. @default the SDK's (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) */
+  shutdownSignals?: NodeJS.Signals[];
 }
 
 /** Installs the Runtime when there is something to set; a metrics address that cannot be served is one line. */
 export function installRuntime(setup: RuntimeSetup, who: string): void {
-  const { sdkLogger, metricsAddress } = setup;
+  const { sdkLogger, metricsAddress, shutdownSignals } = setup;
   if (!sdkLogger && !metricsAddress) return;
   try {
+    // Creates the native runtime at once, so a metrics port already taken is said now.
     Runtime.install({
       ...(sdkLogger && { logger: sdkLogger }),
+      ...(shutdownSignals && { shutdownSignals }),
       ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, histogramBucketOverrides: HISTOGRAM_BUCKETS } } } }),
     });
-    // The exporter binds when the native runtime starts: now, so a busy port is said at once.
-    Runtime.instance();
   } catch (err) {
-    const what = metricsAddress ? `cannot serve metrics at ${metricsAddress} (TEMPORAL_HUME_METRICS_ADDRESS)` : 'cannot set up the Temporal runtime';
+    const what = (err as Error).name === 'IllegalStateError'
+      ? 'the Temporal runtime of this process was already set up elsewhere'
+      : metricsAddress ? `cannot serve metrics at ${metricsAddress} (TEMPORAL_HUME_METRICS_ADDRESS)` : 'cannot set up the Temporal runtime';
     throw new ConfigError(`${who} not started: ${what}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -21,7 +21,8 @@ export function webhookCommand(): Command {
     const secrets = webhookSecrets(config);
     if (secrets.length === 0) throw new ConfigError('invalid configuration: HUME_WEBHOOK_SECRET is not set: the receiver needs it to verify callbacks');
     // Before the connection: the Runtime serves the callback counts (TEMPORAL_HUME_METRICS_ADDRESS).
-    installRuntime({ metricsAddress: config.TEMPORAL_HUME_METRICS_ADDRESS }, 'webhook receiver');
+    // No shutdown signals: this process stops on its own (no worker for the Runtime to stop).
+    installRuntime({ metricsAddress: config.TEMPORAL_HUME_METRICS_ADDRESS, shutdownSignals: [] }, 'webhook receiver');
     // Listening for signals from the start: a stop during startup still shuts down cleanly.
     const stopped = untilSignal();
     const session = await connectTemporal(flags);
@@ -32,7 +33,8 @@ export function webhookCommand(): Command {
         host: config.HUME_WEBHOOK_HOST,
         port: config.HUME_WEBHOOK_PORT,
         logger: { ...loggerOptions(), stream: process.stderr },
-        onCallback: callbackMetrics(),
+        // Counted only where they are served: no Runtime (and its console logger) otherwise.
+        ...(config.TEMPORAL_HUME_METRICS_ADDRESS && { onCallback: callbackMetrics() }),
       });
       process.stdout.write(`listening on ${receiver.url}\n`);
       if (config.TEMPORAL_HUME_METRICS_ADDRESS) process.stdout.write(`metrics at http://${config.TEMPORAL_HUME_METRICS_ADDRESS}/metrics\n`);

@@ -9,7 +9,8 @@
  * Rows are streamed, so the header is fixed before the first row: score columns come from Hume's
  * published name sets (the emulator's lists, src/emulator/names.ts), in Hume's order; a family
  * whose names were never published (face `facs` and `descriptions`) takes the names of the
- * model's first prediction. A family appears when the first prediction carries it (one run shares
+ * model's first prediction, and so does a family whose first scores are none of Hume's names (a
+ * model that is not Hume's). A family appears when the first prediction carries it (one run shares
  * one config, so all its predictions carry the same families). A score without a column (a name
  * Hume added after these lists, or a `facs` name the first prediction lacked) lands in
  * `other_scores`, JSON `{family: {name: score}}`, rather than being lost; it is empty otherwise.
@@ -134,7 +135,13 @@ export class ModelTable<M extends ModelName> {
     const spec: TableSpec = {};
     for (const family of (LAYOUTS[model] as ModelLayout<PredictionOf<M>>).scores) {
       const present = family.get(first);
-      if (present) spec[family.field] = family.names ?? present.map((s) => s.name);
+      if (!present) continue;
+      // Hume's names, unless the first prediction has scores and none of them is Hume's: then
+      // the model is another one (the emulator's face-api backend: 7 expressions) and its own
+      // names are the columns.
+      const own = present.map((s) => s.name);
+      const humes = family.names && (own.length === 0 || own.some((name) => family.names?.includes(name)));
+      spec[family.field] = humes ? (family.names ?? own) : own;
     }
     return spec;
   }

@@ -171,8 +171,6 @@ export const HumeBatchInput = z
     searchAttributes: z.boolean().optional(),
     /** On cancellation: let in-flight jobs finish (`wait`) or leave them (`abandon`). @default 'wait' */
     onCancel: z.enum(['wait', 'abandon']).optional(),
-    /** The run's state, set by the run itself when it continues as new; never given by callers. */
-    continuation: z.unknown().optional(),
   })
   .refine((input) => (input.redrive ? !input.manifest && !input.items && !!input.runId : !!input.manifest !== !!input.items), {
     message: 'give exactly one of manifest or items (a redrive gives neither, and the runId to redrive)',

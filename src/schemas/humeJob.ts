@@ -75,8 +75,6 @@ export const HumeJobInput = z
     resubmitDelay: Duration.optional(),
     /** Set the HumeJobIds search attribute (registered on the server first). @default false */
     searchAttributes: z.boolean().optional(),
-    /** The job's state, set by the job itself when it continues as new; never given by callers. */
-    continuation: z.unknown().optional(),
   })
   .superRefine((input, ctx) => {
     const inline = (input.texts?.length ?? 0) + (input.urls?.length ?? 0) + (input.files?.length ?? 0);

@@ -21,4 +21,4 @@ export type SetOnCancel = z.infer<typeof SetOnCancel>;
 
 /** Updates sent by versions before 0.2 carried the bare value (`5`, `'abandon'`) instead of the object. */
 export const fromLegacy = <K extends string>(key: K, arg: unknown): unknown =>
-  typeof arg === 'object' && arg !== null ? arg : { [key]: arg };
+  typeof arg === 'object' && arg !== null && !Array.isArray(arg) ? arg : { [key]: arg };

@@ -55,7 +55,7 @@ import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { runDetails } from './run-details.js';
 import { batchSummary, SUMMARIES } from './summaries.js';
-import { pinnedWhenVersioned } from './versioning.js';
+import { continueAsNewSuggested, currentBuild, newBuildIsCurrent, pinnedWhenVersioned } from './versioning.js';
 import { type InFlightBatch, planningProgress, type RunCarry, type RunSettings, RunTracker } from './run-tracker.js';
 
 const DEFAULT_MAX_JOBS_IN_FLIGHT = 100;
@@ -76,7 +76,9 @@ const FINALIZE_RETRY_DELAYS_MS = [5_000, 60_000];
 // code. Its next run (continue-as-new) starts on the current version: a long run moves forward
 // there, and only there.
 setWorkflowOptions(pinnedWhenVersioned, humeBatch);
-const continueOnLatestVersion = (input: HumeBatchInput) => makeContinueAsNewFunc<typeof humeBatch>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(input);
+type ContinuedInput = HumeBatchInput & { continuation?: RunCarry };
+const continueOnLatestVersion = (input: ContinuedInput) =>
+  makeContinueAsNewFunc<(input: ContinuedInput) => Promise<HumeBatchResult>>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(input);
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humePlanManifest, humePlanRedrive, humeFinalizeRun } = proxyActivities<HumeActivities>({
@@ -88,10 +90,11 @@ const { humeReadPlan } = proxyActivities<HumeActivities>({ startToCloseTimeout: 
 const { humeSettleBatches } = proxyActivities<HumeActivities>({ startToCloseTimeout: '10 minutes', retry });
 
 export async function humeBatch(input: HumeBatchInput): Promise<HumeBatchResult>;
-// Runs continued by versions before 0.2 got their state as a second argument: their histories still replay.
-export async function humeBatch(given: HumeBatchInput, legacyCarried?: RunCarry): Promise<HumeBatchResult> {
+// The run's own state rides in its input when it continues as new (never set by callers). Runs
+// continued by versions before 0.2 got it as a second argument: their histories still replay.
+export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry): Promise<HumeBatchResult> {
   const { continuation, ...input } = given;
-  const carried = (continuation as RunCarry | undefined) ?? legacyCarried;
+  const carried = continuation ?? legacyCarried;
   parseWorkflowInput(HumeBatchInputSchema, input, 'humeBatch');
   const info = workflowInfo();
   // Handlers come first, so a pause or resize sent while the manifest is being planned is kept.
@@ -176,10 +179,9 @@ export async function humeBatch(given: HumeBatchInput, legacyCarried?: RunCarry)
   if (run.inFlightCount > 0) superviseUnawaited();
 
   // A new worker deployment version made current is a reason too: the run moves to it at once.
-  const shouldContinueAsNew = () => {
-    const now = workflowInfo();
-    return now.continueAsNewSuggested || now.targetWorkerDeploymentVersionChanged || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
-  };
+  const movesToNewBuild = () => newBuildIsCurrent(carry.leftBuild);
+  const shouldContinueAsNew = () =>
+    continueAsNewSuggested() || movesToNewBuild() || signalsThisRun >= MAX_SIGNALS_PER_RUN || childrenThisRun >= MAX_CHILDREN_PER_RUN;
   const page: BatchRange[] = [];
 
   let state: HumeBatchResult['state'] = 'completed';
@@ -191,6 +193,7 @@ export async function humeBatch(given: HumeBatchInput, legacyCarried?: RunCarry)
         // Children report by workflow id, so the next run hears from those still in flight.
         await condition(allHandlersFinished);
         carry.continuedAsNew++;
+        carry.leftBuild = movesToNewBuild() ? currentBuild() : undefined;
         await continueOnLatestVersion({ ...input, continuation: carry });
       }
       // Every batch that fits starts in this one workflow task: a start per task would cost a

@@ -15,7 +15,7 @@ import {
   TemporalFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
@@ -47,7 +47,7 @@ import {
 import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { SUMMARIES } from './summaries.js';
-import { pinnedWhenVersioned } from './versioning.js';
+import { continueAsNewSuggested, pinnedWhenVersioned } from './versioning.js';
 import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, resubmitDelayMs } from './pacing.js';
 
 const DEFAULT_MAX_JOB_ATTEMPTS = 3;
@@ -59,9 +59,6 @@ const DEFAULT_RESUBMIT_DELAY = '30 seconds';
 // once. Heartbeats notice a dead worker in seconds, the client's idle timeouts a stalled transfer;
 // the attempt's own cap only has to outlast a large upload on a slow link (500 MB at 100 kB/s:
 // 1.4 hours). A download cut by it resumes where it stopped.
-// Pinned: a job runs to its end on the code that started it (its parent's version, when a child).
-setWorkflowOptions(pinnedWhenVersioned, humeJob);
-
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const { humeSubmitJob, humeFetchResults } = proxyActivities<HumeActivities>({
   startToCloseTimeout: '6 hours',
@@ -78,6 +75,12 @@ const { humeCheckJob } = proxyLocalActivities<HumeActivities>({
   scheduleToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
+
+// Pinned on a versioned worker: a job runs on the code that started it (its parent's build, when
+// a child) until it ends or continues as new.
+setWorkflowOptions(pinnedWhenVersioned, humeJob);
+
+type ContinuedJobInput = HumeJobInput & { continuation?: JobCarry };
 
 /** What a continued run of `humeJob` picks up. Plain data: it travels as the continue-as-new argument. */
 export interface JobCarry {
@@ -102,10 +105,11 @@ interface Waiting {
 class AccountBlocked extends Error {}
 
 export async function humeJob(input: HumeJobInput): Promise<HumeJobResult>;
-// Jobs continued by versions before 0.2 got their state as a second argument: their histories still replay.
-export async function humeJob(given: HumeJobInput, legacyCarried?: JobCarry): Promise<HumeJobResult> {
+// The job's own state rides in its input when it continues as new (never set by callers). Jobs
+// continued by versions before 0.2 got it as a second argument: their histories still replay.
+export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry): Promise<HumeJobResult> {
   const { continuation, ...input } = given;
-  const carried = (continuation as JobCarry | undefined) ?? legacyCarried;
+  const carried = continuation ?? legacyCarried;
   const job = parseWorkflowInput(HumeJobInputSchema, input, 'humeJob');
   const { workflowId } = workflowInfo();
   const maxJobAttempts = job.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
@@ -127,11 +131,11 @@ export async function humeJob(given: HumeJobInput, legacyCarried?: JobCarry): Pr
     jobIds: [...carry.jobIds],
     polls: carry.polls,
     callbacks: carry.callbacks,
-  }));
+  }), { description: 'Where the job stands: phase, Hume job id and state, attempts, polls, callbacks, the last error.' });
   setHandler(jobFinishedSignal, ({ jobId }) => {
     carry.callbacks++;
     reported.add(jobId);
-  });
+  }, { description: "Sent by the webhook receiver when Hume calls back; only a hint: the job then asks Hume itself." });
 
   try {
     for (;;) {
@@ -286,9 +290,10 @@ export async function humeJob(given: HumeJobInput, legacyCarried?: JobCarry): Pr
     const deadline = waiting.submittedAt + maxJobDurationMs;
     let silenceMs = waiting.adopted ? 0 : firstMs * jitter(workflowId, carry.polls);
     for (;;) {
-      if (workflowInfo().continueAsNewSuggested) {
+      if (continueAsNewSuggested()) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof humeJob>({ ...input, continuation: carry });
+        // Onto the current build: a job continued on a build no longer current would be told again.
+        await makeContinueAsNewFunc<(input: ContinuedJobInput) => Promise<HumeJobResult>>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...input, continuation: carry });
       }
       const left = deadline - Date.now();
       if (left <= 0) {

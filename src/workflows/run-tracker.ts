@@ -77,6 +77,8 @@ export interface RunCarry {
   requeued: RequeuedBatch[];
   maxJobsInFlight: number;
   continuedAsNew: number;
+  /** The build the previous run continued as new to leave (Worker Versioning); see `newBuildIsCurrent`. */
+  leftBuild?: string;
   /** Why the run could not go on, once it could not. */
   error?: string;
 }

@@ -41,12 +41,21 @@ describe('Worker Versioning', () => {
     emulator = await startHumeEmulator({ apiKey: API_KEY, timing: { queuedMs: 5, processingMs: [300, 500] } });
   });
   afterAll(async () => {
-    for (const w of workers) w.worker.shutdown();
-    await Promise.all(workers.map((w) => w.running));
-    await emulator?.close();
-    await nativeConnection?.close();
-    await connection?.close();
-    await cluster?.stop();
+    try {
+      for (const w of workers) {
+        try {
+          w.worker.shutdown();
+        } catch {
+          // Already stopped (it failed): its `running` says why.
+        }
+      }
+      await Promise.allSettled(workers.map((w) => w.running));
+      await emulator?.close();
+      await nativeConnection?.close();
+      await connection?.close();
+    } finally {
+      await cluster?.stop();
+    }
   });
 
   async function startVersion(buildId: string): Promise<void> {
@@ -93,9 +102,13 @@ describe('Worker Versioning', () => {
     await expect.poll(async () => (await run.progress()).jobs.completed, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
     expect(await versionOf(workflowId, firstRunId)).toMatchObject({ buildId: 'v1' });
 
-    // The rollout: v2 starts polling and is made current; v1 keeps running for what it started.
+    // The rollout, with the run paused so it cannot finish first: v2 starts polling and is made
+    // current; v1 keeps running for what it started. A paused run gets no task of its own: it
+    // moves at its next one, here the resume.
+    await run.pause();
     await startVersion('v2');
     await makeCurrent('v2');
+    await run.resume();
     const result = await run.result();
     expect(result.summary.items).toMatchObject({ completed: 16, failed: 0 });
 

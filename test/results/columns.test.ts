@@ -26,6 +26,15 @@ describe('ModelTable', () => {
     expect(table.header.slice(13)).toEqual([...EXPRESSIONS_48, 'facs_AU1', 'facs_AU2', 'desc_Smile', 'other_scores']);
   });
 
+  it("takes another model's own expression names when none of its first scores is one of Hume's", () => {
+    const seven = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'];
+    const table = tableOf('face', face({ emotions: scores(seven, 0.1) }));
+    expect(table.header.slice(13)).toEqual([...seven, 'other_scores']);
+    expect(table.row(key, face({ emotions: [{ name: 'happy', score: 0.9 }] })).slice(13, 15)).toEqual([null, 0.9]);
+    // One Hume name among them: Hume's columns, the rest kept in other_scores.
+    expect(tableOf('face', face({ emotions: [...scores(seven), { name: 'Joy', score: 1 }] })).header.slice(13, 61)).toEqual([...EXPRESSIONS_48]);
+  });
+
   it('starts every model with the same key columns, in the documented order', () => {
     expect(KEY_COLUMNS).toEqual(['item_id', 'line', 'job_id', 'source', 'source_inner_path', 'group_id']);
     expect(tableOf('face', face()).header.slice(0, 6)).toEqual([...KEY_COLUMNS]);

@@ -38,7 +38,8 @@ describe('temporal-hume webhook', () => {
     const child = spawnCli(['webhook'], env);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      const [, url, served] = await waitForLine(child, /^listening on (http:\/\/127\.0\.0\.1:\d+)\nmetrics at (\S+)$/m, 30_000);
+      // stdout and stderr come through one buffer: other lines may fall between the two.
+      const [, url, served] = await waitForLine(child, /^listening on (http:\/\/127\.0\.0\.1:\d+)$[\s\S]*^metrics at (\S+)$/m, 30_000);
       expect(served).toBe(`http://${metrics}/metrics`);
       for (let i = 0; i < 2; i++) {
         expect((await fetch(`${url}/hume/callback/hume-run-x?token=forged-${i}`, { method: 'POST', body: '{}' })).status).toBe(401);

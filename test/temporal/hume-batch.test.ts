@@ -169,6 +169,9 @@ describe('humeBatch', () => {
     expect((await run.setMaxJobsInFlight(3)).maxJobsInFlight).toBe(3);
     // A client from before update arguments were objects sends the bare number: still understood.
     expect(await run.workflow.executeUpdate<{ maxJobsInFlight: number }, [number]>('setMaxJobsInFlight', { args: [2] })).toMatchObject({ maxJobsInFlight: 2 });
+    await run.workflow.executeUpdate<unknown, [string]>('setOnCancel', { args: ['wait'] });
+    const badMode = await run.workflow.executeUpdate<unknown, [string]>('setOnCancel', { args: ['later'] }).catch((e: Error) => e);
+    expect((badMode as Error).cause).toMatchObject({ message: expect.stringMatching(/^onCancel: /) });
     await run.resume();
     const result = await run.result();
     expect(result.summary.items.completed).toBe(450);

@@ -17,7 +17,6 @@ import { WorkerProcesses, workerEnv } from '../helpers/worker-process.js';
 
 const API_KEY = 'metrics-api-key-0001';
 
-/** The value of the first sample of `name` whose labels include all of `labels`. */
 describe('a worker’s metrics and logs', () => {
   let emulator: HumeEmulator;
   let workers: WorkerProcesses;
