@@ -23,7 +23,7 @@ export const FULL: BenchConfig = {
   versusTexts: [2_000, 50_000],
   jobLatencyMs: [2_000, 10_000],
   throughputJobs: 2_000,
-  planLines: [10_000, 100_000, 1_000_000],
+  planLines: [10_000, 100_000, 1_000_000, 2_000_000],
   resultsBytes: 1_000 * MB,
   transferLink: { bytesPerSecond: 8 * MB, uploadBytes: 200 * MB, predictionsBytes: 200 * MB },
   transferSizes: [100 * MB, 500 * MB, 2_000 * MB],

@@ -1,7 +1,8 @@
 /**
  * Plans a manifest in one streaming pass: hashes the file, validates every line, finds duplicate
  * ids, cuts the valid items into batches and hashes each batch's slice. Memory stays bounded by
- * the longest line plus the id registry; batches and invalid lines go straight to the sinks.
+ * the longest line plus the id registry (~20 bytes per explicit id); batches and invalid lines go
+ * straight to the sinks.
  */
 import { createHash } from 'node:crypto';
 import { BatchPlanner, type PlannedBatch } from '../batching/plan.js';
@@ -9,9 +10,10 @@ import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import type { StoredFile } from '../store/storage.js';
 import type { BatchLimits, BatchRange, InvalidLine, ManifestFormat, ManifestRef } from '../schemas/batch.js';
 import { ManifestError } from './errors.js';
-import { IdRegistry } from './ids.js';
+import { IdRegistry, type IdRegistryOptions } from './ids.js';
 import { isProblem } from './problems.js';
-import { readManifest } from './reader.js';
+import type { StreamStart } from './lines.js';
+import { type ManifestEntry, readManifest } from './reader.js';
 import { type SliceRole, SliceTracker } from './slices.js';
 import { type ValidationContext, createValidator } from './validate.js';
 
@@ -33,13 +35,17 @@ export interface ManifestPlan {
 
 const PROGRESS_EVERY = 5_000;
 
-/** The manifest's location is recorded in the plan and read again at submit. */
+/**
+ * The manifest's location is recorded in the plan and read again at submit. `ids` sets how ids
+ * are fingerprinted (tests force collisions); lines are read back to confirm a duplicate.
+ */
 export async function planManifestFile(
   file: StoredFile,
   format: ManifestFormat,
   ctx: ValidationContext,
   limits: BatchLimits,
   sinks: PlanSinks,
+  ids: Pick<IdRegistryOptions, 'fingerprint'> = {},
 ): Promise<ManifestPlan> {
   const path = file.location;
   const chunks = file.read()[Symbol.asyncIterator]();
@@ -50,9 +56,7 @@ export async function planManifestFile(
       try {
         next = await chunks.next();
       } catch (err) {
-        // A connection dropped mid-stream is retried with the activity; only a refusal refuses the run.
-        if (!isPermanentReadFailure(err)) throw err;
-        throw new ManifestError(`cannot read the manifest ${path} (${readFailure(err)})`);
+        throw refusalOf(path, err);
       }
       if (next.done) return;
       fileHash.update(next.value);
@@ -61,7 +65,8 @@ export async function planManifestFile(
   }
 
   const validate = createValidator(ctx);
-  const ids = new IdRegistry();
+  const readBack = new ReadBack(file, () => plan.manifest);
+  const registry = new IdRegistry({ ...ids, readId: (from, line, end) => readBack.idOf(from, line, end) });
   const planner = new BatchPlanner(limits);
   const slices = new SliceTracker();
   const plan: ManifestPlan = { manifest: { path, format, sha256: '' }, items: 0, validItems: 0, invalidCount: 0, batches: 0, uploadBytes: 0 };
@@ -84,7 +89,7 @@ export async function planManifestFile(
       let outcome = isProblem(parsed) ? parsed : await validate(parsed, record.line);
       let role: SliceRole = 'other';
       if (!isProblem(outcome)) {
-        const duplicate = ids.claim(outcome, !isProblem(parsed) && parsed.id !== undefined);
+        const duplicate = await registry.claim(outcome, !isProblem(parsed) && parsed.id !== undefined, record.byteStart);
         if (duplicate) [outcome, role] = [duplicate, 'duplicate'];
       }
       if (isProblem(outcome)) {
@@ -101,7 +106,80 @@ export async function planManifestFile(
     await emit(planner.finish());
   } finally {
     await chunks.return?.();
+    await readBack.close();
   }
   plan.manifest.sha256 = fileHash.digest('hex');
   return plan;
+}
+
+/** A connection dropped mid-stream is retried with the activity; only a refusal refuses the run. */
+function refusalOf(path: string, err: unknown): unknown {
+  return isPermanentReadFailure(err) ? new ManifestError(`cannot read the manifest ${path} (${readFailure(err)})`) : err;
+}
+
+/** A line no further than this past the open read-back stream is read on from it, not reopened. */
+const READ_ON_BYTES = 1024 * 1024;
+
+/** A read-back stream and the last record read from it. */
+interface OpenRead {
+  entries: AsyncGenerator<ManifestEntry>;
+  last?: ManifestEntry;
+}
+
+/**
+ * Reads earlier lines back for the id registry, which keeps fingerprints, not ids. One stream stays
+ * open and is read on while the lines asked for move forward, so a manifest repeated after itself
+ * (every line a duplicate) is read back once, not opened once per line.
+ */
+class ReadBack {
+  readonly #file: StoredFile;
+  /** The CSV header is known only once planning has read it. */
+  readonly #manifest: () => ManifestRef;
+  #open: OpenRead | undefined;
+
+  constructor(file: StoredFile, manifest: () => ManifestRef) {
+    this.#file = file;
+    this.#manifest = manifest;
+  }
+
+  /** The id line `line` declares; `from` is a record start at or before it, `end` a byte past it. */
+  async idOf(from: StreamStart, line: number, end: number): Promise<string | undefined> {
+    const entry = (await this.#readOn(from, line)) ?? (await this.#reopen(from, line, end));
+    return entry?.kind === 'line' && !isProblem(entry.parsed) ? entry.parsed.id : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#open?.entries.return(undefined);
+    this.#open = undefined;
+  }
+
+  async #readOn(from: StreamStart, line: number): Promise<ManifestEntry | undefined> {
+    const last = this.#open?.last?.record;
+    if (!last || last.line >= line || from.byte > last.byteEnd + READ_ON_BYTES) return undefined;
+    // A stream left idle may have been closed by the server: reopening reads the line all the same.
+    return this.#seek(line).catch(() => undefined);
+  }
+
+  async #reopen(from: StreamStart, line: number, end: number): Promise<ManifestEntry | undefined> {
+    await this.close().catch(() => undefined);
+    const manifest = this.#manifest();
+    const entries = readManifest(this.#file.read(from.byte, end), { format: manifest.format, start: from, csvHeader: manifest.csvHeader });
+    this.#open = { entries };
+    try {
+      return await this.#seek(line);
+    } catch (err) {
+      throw refusalOf(manifest.path, err);
+    }
+  }
+
+  /** Reads the open stream on to `line`'s record. */
+  async #seek(line: number): Promise<ManifestEntry | undefined> {
+    const open = this.#open as OpenRead;
+    for (let next = await open.entries.next(); !next.done; next = await open.entries.next()) {
+      open.last = next.value;
+      if (next.value.record.line >= line) return next.value.record.line === line ? next.value : undefined;
+    }
+    open.last = undefined;
+    return undefined;
+  }
 }

@@ -2,25 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { IdRegistry } from '../../src/manifest/ids.js';
 import type { ItemRecord } from '../../src/schemas/batch.js';
 
-const item = (line: number, id = `line-${line}`): ItemRecord => ({ line, id, kind: 'url', value: 'https://a.test', bytes: 0 });
+/**
+ * Claims in manifest order against an in-memory manifest: line n declares `id` (or none, for a
+ * generated `line-<n>`) and its record starts at byte n.
+ */
+function claimer() {
+  const declared = new Map<number, string>();
+  const ids = new IdRegistry({ readId: async (_from, line) => declared.get(line) });
+  return (line: number, id?: string) => {
+    if (id !== undefined) declared.set(line, id);
+    const item: ItemRecord = { line, id: id ?? `line-${line}`, kind: 'url', value: 'https://a.test', bytes: 0 };
+    return ids.claim(item, id !== undefined, line);
+  };
+}
 
 describe('IdRegistry', () => {
-  it('finds duplicates among explicit ids and generated line-<n> ids, in either order', () => {
-    const ids = new IdRegistry();
-    expect(ids.claim(item(1, 'a'), true)).toBeUndefined();
-    expect(ids.claim(item(2), false)).toBeUndefined();
-    expect(ids.claim(item(3, 'line-9'), true)).toBeUndefined();
-    expect(ids.claim(item(4, 'a'), true)?.rule).toBe('duplicate id (first used on line 1)');
-    expect(ids.claim(item(5, 'line-2'), true)?.rule).toBe('duplicate id (first used on line 2)');
-    expect(ids.claim(item(9), false)?.rule).toBe('duplicate id (first used on line 3)');
-    expect(ids.claim(item(5000), false)).toBeUndefined();
-    expect(ids.claim(item(5001, 'line-5000'), true)).toBeDefined();
+  it('finds duplicates among explicit ids and generated line-<n> ids, in either order', async () => {
+    const claim = claimer();
+    expect(await claim(1, 'a')).toBeUndefined();
+    expect(await claim(2)).toBeUndefined();
+    expect(await claim(3, 'line-9')).toBeUndefined();
+    expect((await claim(4, 'a'))?.rule).toBe('duplicate id (first used on line 1)');
+    expect((await claim(5, 'line-2'))?.rule).toBe('duplicate id (first used on line 2)');
+    expect((await claim(9))?.rule).toBe('duplicate id (first used on line 3)');
+    expect(await claim(5000)).toBeUndefined();
+    expect(await claim(5001, 'line-5000')).toBeDefined();
   });
 
-  it('does not confuse huge line-<n> ids with small lines', () => {
-    const ids = new IdRegistry();
-    ids.claim(item(1), false);
-    expect(ids.claim(item(2, 'line-4294967297'), true)).toBeUndefined();
-    expect(ids.claim(item(3, 'line-01'), true)).toBeUndefined();
+  it('does not confuse huge line-<n> ids with small lines', async () => {
+    const claim = claimer();
+    await claim(1);
+    expect(await claim(2, 'line-4294967297')).toBeUndefined();
+    expect(await claim(3, 'line-01')).toBeUndefined();
   });
 });
