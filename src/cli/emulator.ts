@@ -1,9 +1,13 @@
 /**
  * `temporal-hume emulator`: runs the Hume-compatible server until SIGINT/SIGTERM. Prints exactly
- * `listening on http://HOST:PORT` on stdout once ready; logs go to stderr.
+ * `listening on http://HOST:PORT` on stdout once ready (scripts read it); the backends line and
+ * logs go to stderr.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EMULATOR_DEFAULTS as D, startHumeEmulator, type Faults, type HumeEmulatorOptions } from '../emulator/index.js';
+import { describeBackends } from '../emulator/backends/index.js';
+import {
+  EMULATOR_DEFAULTS as D, parseBackendSpecs, startHumeEmulator, type Faults, type HumeEmulatorOptions,
+} from '../emulator/index.js';
 
 const number = (value: string): number => {
   const n = Number(value);
@@ -18,6 +22,12 @@ const range = (value: string): [number, number] => {
   const min = Number(m[1]);
   return [min, m[2] === undefined ? min : Number(m[2])];
 };
+
+/** Repeatable `--backend MODEL=BACKEND`, checked as a whole in the action (one line per bad spec). */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Help of `--backend`, shared with `demo`. */
+export const BACKEND_HELP = 'MODEL=BACKEND, repeatable: BACKEND is synthetic (default), face-api (face only) or a model server URL (http(s)://…)';
 
 /** Fault flags: `--fault-latency-ms` sets `faults.latencyMs`, and so on. */
 const FAULT_FLAGS: [keyof Faults, string, string][] = [
@@ -46,6 +56,9 @@ interface Flags {
   fetchUrls: 'loopback' | 'all' | 'none';
   seed: number;
   dataDir?: string;
+  backend: string[];
+  backendTimeoutMs: number;
+  backendRetries: number;
   verbose?: boolean;
   [fault: string]: unknown;
 }
@@ -66,40 +79,24 @@ export function emulatorCommand(): Command {
       .choices(['loopback', 'all', 'none']).default(D.fetchUrls))
     .option('--seed <n>', 'seed of job timing and fault draws', number, D.seed)
     .option('--data-dir <dir>', "where jobs' uploads, texts and predictions are kept (default: a temporary folder removed on exit)")
+    .option('--backend <model=backend>', BACKEND_HELP, collect, [])
+    .option('--backend-timeout-ms <ms>', "one request's deadline for model servers", number, D.httpBackend.timeoutMs)
+    .option('--backend-retries <n>', 'retries after a model server times out, fails to connect, or answers 429/5xx', number, D.httpBackend.retries)
     .option('-v, --verbose', 'log jobs and callbacks to stderr');
   for (const [, flag, help] of FAULT_FLAGS) cmd.option(`--fault-${flag} <n>`, help, number);
 
   return cmd.action(async (flags: Flags) => {
-    const faults: Partial<Faults> = {};
-    for (const [key] of FAULT_FLAGS) {
-      const value = flags[`fault${key[0]?.toUpperCase()}${key.slice(1)}`];
-      if (typeof value === 'number') faults[key] = value;
-    }
-    const options: HumeEmulatorOptions = {
-      host: flags.host,
-      port: flags.port,
-      apiKey: flags.apiKey,
-      timing: { queuedMs: flags.queuedMs, processingMs: flags.processingMs },
-      maxQueuedJobs: flags.maxQueuedJobs,
-      rateLimit: flags.rateLimit ?? null,
-      callback: { retries: flags.callbackRetries, ...(flags.callbackHmacKey ? { hmacKey: flags.callbackHmacKey } : {}) },
-      fetchUrls: flags.fetchUrls,
-      seed: flags.seed,
-      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-      faults,
-      ...(flags.verbose
-        ? { logger: { info: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`) } }
-        : {}),
-    };
     let emulator;
     try {
-      emulator = await startHumeEmulator(options);
+      emulator = await startHumeEmulator(emulatorOptions(flags));
     } catch (err) {
       console.error(`emulator: ${(err as Error).message}`);
       process.exitCode = 2;
       return;
     }
     process.stdout.write(`listening on ${emulator.url}\n`);
+    // With --verbose the emulator's logger has said it already.
+    if (!flags.verbose) process.stderr.write(`${describeBackends(emulator.backends())}\n`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const stop = (sig: NodeJS.Signals): void => {
         process.off('SIGINT', stop);
@@ -112,4 +109,31 @@ export function emulatorCommand(): Command {
     console.error(`emulator: ${signal}, stopping`);
     await emulator.close();
   });
+}
+
+/** The flags as options; a bad `--backend` throws one line naming it. */
+function emulatorOptions(flags: Flags): HumeEmulatorOptions {
+  const faults: Partial<Faults> = {};
+  for (const [key] of FAULT_FLAGS) {
+    const value = flags[`fault${key[0]?.toUpperCase()}${key.slice(1)}`];
+    if (typeof value === 'number') faults[key] = value;
+  }
+  return {
+    host: flags.host,
+    port: flags.port,
+    apiKey: flags.apiKey,
+    timing: { queuedMs: flags.queuedMs, processingMs: flags.processingMs },
+    maxQueuedJobs: flags.maxQueuedJobs,
+    rateLimit: flags.rateLimit ?? null,
+    callback: { retries: flags.callbackRetries, ...(flags.callbackHmacKey ? { hmacKey: flags.callbackHmacKey } : {}) },
+    fetchUrls: flags.fetchUrls,
+    seed: flags.seed,
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    backends: parseBackendSpecs(flags.backend),
+    httpBackend: { timeoutMs: flags.backendTimeoutMs, retries: flags.backendRetries },
+    faults,
+    ...(flags.verbose
+      ? { logger: { info: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`) } }
+      : {}),
+  };
 }

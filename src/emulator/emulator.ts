@@ -3,6 +3,7 @@
  * and owns their lifetime.
  */
 import { Agent } from 'undici';
+import { createBackends, describeBackends, type BackendInfo } from './backends/index.js';
 import { completedBody, jsonBody, sendCallback } from './callbacks.js';
 import { FaultInjector } from './faults.js';
 import { JobFiles } from './job-files.js';
@@ -25,13 +26,20 @@ export interface HumeEmulator {
   failNextJobs(count: number, message?: string): void;
   /** A snapshot of the counters. */
   stats(): EmulatorStats;
-  /** Stops timers, downloads, pending callbacks and the server; removes the temp work folder. */
+  /** Where every model's predictions come from (also `GET /v0/info`). */
+  backends(): BackendInfo[];
+  /** Stops timers, downloads, pending callbacks, the server and the backends it created; removes the temp work folder. */
   close(): Promise<void>;
 }
 
 export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<HumeEmulator> {
   const opts = resolveOptions(options);
-  const files = await JobFiles.open(opts.dataDir);
+  // First: a backend that cannot load (face-api's packages missing) stops the start before anything else exists.
+  const backends = await createBackends(opts.backends, { http: opts.httpBackend });
+  const files = await JobFiles.open(opts.dataDir).catch(async (err: unknown) => {
+    await backends.close();
+    throw err;
+  });
   const timers = new Timers();
   const stats = createStats();
   // Separate streams, so turning one fault on does not shift job timings or other draws.
@@ -55,6 +63,7 @@ export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<
     faults,
     dispatcher,
     stats,
+    backends: backends.byModel,
     onFinished: (job) => {
       opts.logger?.info(`job ${job.id} ${job.status}`);
       const url = job.request.callback_url;
@@ -64,17 +73,21 @@ export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<
         : jsonBody({ job_id: job.id, status: job.status, predictions: [], message: job.message }));
     },
   });
-  const app = buildServer({ options: opts, jobs, files, faults, stats, timers });
+  const app = buildServer({ options: opts, jobs, files, faults, stats, timers, backends: () => backends.info() });
   try {
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
-    await Promise.all([timers.close(), dispatcher.close(), files.close()]);
+    await Promise.all([timers.close(), dispatcher.close(), backends.close(), files.close()]);
     throw err;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   opts.logger?.info(`listening on ${url}`);
+  opts.logger?.info(describeBackends(backends.info()));
+  if (opts.fetchUrls !== 'all' && Object.keys(backends.byModel).length > 0) {
+    opts.logger?.warn(`fetchUrls is ${opts.fetchUrls}: real backends get no bytes for URLs the server does not download (per-file errors); use fetchUrls: all for remote URLs`);
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -84,11 +97,13 @@ export async function startHumeEmulator(options?: HumeEmulatorOptions): Promise<
     failNext: (rule) => faults.failNext(rule),
     failNextJobs: (count, message) => faults.failNextJobs(count, message),
     stats: () => structuredClone(stats),
+    backends: () => backends.info(),
     close: () => {
       closing ??= (async () => {
-        await timers.close();
+        await timers.close(); // aborts predictions in flight, so backends are idle below
         await app.close();
         await dispatcher.close();
+        await backends.close();
         await files.close();
       })();
       return closing;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { JobStatus } from '../hume/schemas.js';
 import { writeArtifactsZip } from './artifacts.js';
+import type { Backends, ModelConfigs } from './backends/index.js';
 import type { FaultInjector } from './faults.js';
 import { isLoopback, mediaKind, urlFileName } from './media.js';
 import type { ResolvedOptions } from './options.js';
@@ -34,6 +35,8 @@ export interface Job {
   /** The job's folder in the emulator's work folder. */
   readonly dir: string;
   readonly request: EchoedRequest;
+  /** The models' options as sent, for backends (not echoed: the echo is `request`). */
+  readonly configs: ModelConfigs;
   status: JobStatus;
   readonly createdMs: number;
   startedMs?: number;
@@ -54,6 +57,7 @@ export interface NewJob {
   id: string;
   dir: string;
   request: EchoedRequest;
+  configs: ModelConfigs;
   uploads: StoredUpload[];
 }
 
@@ -73,6 +77,8 @@ export interface JobStoreDeps {
   faults: FaultInjector;
   dispatcher: Dispatcher;
   stats: EmulatorStats;
+  /** Real backends by model; the other models are synthetic. */
+  backends: Backends;
   /** Called once when a job reaches COMPLETED or FAILED. */
   onFinished: (job: Job) => void;
 }
@@ -100,6 +106,7 @@ export class JobStore {
       id: input.id,
       dir: input.dir,
       request: input.request,
+      configs: input.configs,
       status: 'QUEUED',
       createdMs: Date.now(),
       failWith: faults.takeJobFailure(),
@@ -131,7 +138,8 @@ export class JobStore {
     try {
       const sources = await this.#resolveSources(job, uploads);
       const path = join(job.dir, 'predictions.json');
-      const written = await writePredictions(sources, job.request, path, this.#deps.timers.signal);
+      const real = { backends: this.#deps.backends, configs: job.configs };
+      const written = await writePredictions(sources, job.request, path, this.#deps.timers.signal, real);
       return { file: { path, bytes: written.bytes }, numPredictions: written.numPredictions, numErrors: written.numErrors };
     } finally {
       await this.#removeInputs(job, uploads);

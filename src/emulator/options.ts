@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { HUME_LIMITS } from '../hume/limits.js';
+import { BackendsOptionSchema, HTTP_BACKEND_DEFAULTS, HttpBackendOptionsSchema } from './backends/index.js';
 
 /** Where an emulator writes what it does; silent unless given one. */
 export interface EmulatorLogger {
@@ -49,6 +50,8 @@ export const DEFAULTS = {
    * artifacts); undefined = a fresh temp folder, removed on close (a given one is kept).
    */
   dataDir: undefined as string | undefined,
+  /** Model servers reached by an http(s) backend (backends/http.ts). */
+  httpBackend: HTTP_BACKEND_DEFAULTS,
   faults: {
     /** Delay before every API request is handled, ms. */
     latencyMs: 0,
@@ -136,6 +139,13 @@ const OptionsSchema = z.strictObject({
   faults: FaultsSchema.partial().default({}),
   seed: z.union([z.number(), z.string()]).default(DEFAULTS.seed),
   dataDir: z.string().min(1).optional(),
+  /**
+   * Where each model's predictions come from: `synthetic` (the default for every model),
+   * `face-api` (face only), a model server's http(s) URL, or a `ModelBackend` (kept open: its
+   * creator closes it).
+   */
+  backends: BackendsOptionSchema.default({}),
+  httpBackend: HttpBackendOptionsSchema.default(DEFAULTS.httpBackend),
   logger: Logger.optional(),
 });
 

@@ -10,8 +10,10 @@ import { finished } from 'node:stream/promises';
 import { ArchiveError, archiveFormat, readArchive, type ArchiveEntry, type ArchiveFormat } from './archive.js';
 import { readHead, wavSeconds } from './duration.js';
 import { JsonOut } from './json-out.js';
-import { MAX_URL_BYTES, mediaKind } from './media.js';
-import { writeFilePrediction, type MediaFile, type PerFileError, type ResolvedSource } from './predictions.js';
+import { MAX_URL_BYTES, mediaKind, type MediaKind } from './media.js';
+import {
+  applicableModels, writeFilePrediction, type MediaFile, type PerFileError, type PredictionBackends, type ResolvedSource,
+} from './predictions.js';
 import { createRandom } from './random.js';
 import { requestedModels, type EchoedRequest } from './request.js';
 
@@ -28,16 +30,18 @@ export async function writePredictions(
   request: EchoedRequest,
   destPath: string,
   signal?: AbortSignal,
+  { backends, configs }: Omit<PredictionBackends, 'signal'> = { backends: {}, configs: {} },
 ): Promise<WrittenPredictions> {
   const temp = `${destPath}.${randomUUID()}.tmp`;
   const stream = createWriteStream(temp);
   const out = new JsonOut(stream, signal);
+  const real: PredictionBackends = { backends, configs, signal: signal ?? new AbortController().signal };
   let numPredictions = 0;
   let numErrors = 0;
   try {
     await out.write('[');
     for (const [i, src] of sources.entries()) {
-      const counts = await writeSource(src, request, out, i > 0 ? ',' : '', (n) => `${temp}.entry-${n}`);
+      const counts = await writeSource(src, request, out, i > 0 ? ',' : '', (n) => `${temp}.entry-${n}`, real);
       numPredictions += counts.predictions;
       numErrors += counts.errors;
     }
@@ -60,6 +64,7 @@ async function writeSource(
   out: JsonOut,
   separator: string,
   entryPath: (n: number) => string,
+  real: PredictionBackends,
 ): Promise<{ predictions: number; errors: number }> {
   await out.write(`${separator}{"source":${JSON.stringify(src.source)}`);
   if (src.error !== undefined) {
@@ -70,7 +75,7 @@ async function writeSource(
   let predictions = 0;
   const errors: PerFileError[] = [];
   const predict = async (f: MediaFile): Promise<void> => {
-    const r = await writeFilePrediction(f, request, out, predictions > 0 ? ',' : '');
+    const r = await writeFilePrediction(f, request, out, predictions > 0 ? ',' : '', real);
     if (r.predicted) predictions++;
     errors.push(...r.errors);
   };
@@ -81,7 +86,10 @@ async function writeSource(
   const format = src.kind === 'archive' || src.kind === 'unknown' ? archiveFormat(src.file, src.contentType, head ?? Buffer.alloc(0)) : undefined;
   const overUrlLimit = (src.bytes ?? 0) > MAX_URL_BYTES;
   if (src.path !== undefined && format !== undefined) {
-    await expandArchive(src.path, src.file, format, predict, errors, entryPath);
+    // Texts are tokenised from a copy; other entries need one only when a backend reads their bytes.
+    const keep = (kind: MediaKind): boolean =>
+      kind === 'text' || applicableModels(kind, request).some((m) => real.backends[m] !== undefined);
+    await expandArchive(src.path, src.file, format, predict, errors, entryPath, keep);
   } else if (src.kind === 'archive' && src.path !== undefined) {
     errors.push({ message: `${src.file}: not an archive the emulator reads (zip, tar, tar.gz, tar.bz2, tar.xz)`, file: src.file });
   } else if (src.kind === 'archive' && !overUrlLimit) {
@@ -93,6 +101,7 @@ async function writeSource(
       kind: src.kind,
       contentKey: src.contentKey,
       ...(src.path !== undefined ? { path: src.path } : {}),
+      contentType: src.contentType ?? null,
       ...(overUrlLimit ? { overUrlLimit } : {}),
       ...(head && size !== undefined ? optional('durationSec', wavSeconds(head, size)) : {}),
     });
@@ -113,9 +122,10 @@ async function expandArchive(
   predict: (f: MediaFile) => Promise<void>,
   errors: PerFileError[],
   entryPath: (n: number) => string,
+  keep: (kind: MediaKind) => boolean,
 ): Promise<void> {
   let copies = 0;
-  const entries = readArchive(path, file, format, { keep: (name) => (mediaKind(name) === 'text' ? entryPath(copies++) : undefined) });
+  const entries = readArchive(path, file, format, { keep: (name) => (keep(mediaKind(name)) ? entryPath(copies++) : undefined) });
   try {
     for (;;) {
       let next: IteratorResult<ArchiveEntry>;

@@ -1,9 +1,12 @@
 /**
- * Fake but well-formed predictions (hume-batch-api.md §4), written as JSON text one prediction
- * at a time. Every number is drawn from a PRNG seeded with the file's content key and the model
- * name, so the same input always yields the same predictions, wherever it came from.
+ * One file's predictions (hume-batch-api.md §4), written as JSON text one prediction at a time.
+ * A model with a backend (backends/) gets its output from it; every other model is synthetic:
+ * each number drawn from a PRNG seeded with the file's content key and the model name, so the
+ * same input always yields the same predictions, wherever it came from.
  */
 import type { ModelName } from '../hume/schemas.js';
+import type { BackendResult, Backends, BackendSource, ModelBackend, ModelConfigs } from './backends/index.js';
+import { checkOutput } from './backends/output.js';
 import { MAX_MEDIA_SECONDS, tooLongMessage } from './duration.js';
 import type { JsonOut } from './json-out.js';
 import type { MediaKind } from './media.js';
@@ -57,8 +60,9 @@ export interface MediaFile {
   file: string;
   kind: MediaKind;
   contentKey: string;
-  /** Where a text file's content is read from. */
+  /** Where the file's content is read from: texts always; other files when a backend needs their bytes. */
   path?: string;
+  contentType?: string | null;
   /** A URL download stopped at the 1 GB limit. */
   overUrlLimit?: boolean;
   /** Measured length of audio or video (WAV only, see duration.ts). */
@@ -76,15 +80,33 @@ const APPLIES: Record<MediaKind, readonly ModelName[]> = {
 /** Models that need a transcript when run on audio or video. */
 const NEEDS_TRANSCRIPT: readonly ModelName[] = ['prosody', 'language', 'ner'];
 
+/** The requested models that run on a file of this kind. */
+export function applicableModels(kind: MediaKind, request: EchoedRequest): ModelName[] {
+  const models = requestedModels(request.models).filter((m) => APPLIES[kind].includes(m));
+  // Without transcription there are no words for language and ner to read in audio or video.
+  return (kind === 'audio' || kind === 'video') && request.transcription === null
+    ? models.filter((m) => m !== 'language' && m !== 'ner')
+    : models;
+}
+
+/** Where real scores come from, the options they get, and the signal that stops asking (the emulator closing). */
+export interface PredictionBackends {
+  backends: Backends;
+  configs: ModelConfigs;
+  signal: AbortSignal;
+}
+
 /**
- * Writes the prediction for one file, `separator` first, if any model applies; returns the
- * per-file errors (written by the caller, after all predictions of the source).
+ * Writes the prediction for one file, `separator` first, if any model produced output; returns
+ * the per-file errors (written by the caller, after all predictions of the source). Backends are
+ * asked first: a model whose backend fails is left out of this file, with its error.
  */
 export async function writeFilePrediction(
   f: MediaFile,
   request: EchoedRequest,
   out: JsonOut,
   separator: string,
+  { backends, configs, signal }: PredictionBackends,
 ): Promise<{ predicted: boolean; errors: PerFileError[] }> {
   const errors: PerFileError[] = [];
   const fail = (message: string) => ({ predicted: false, errors: [...errors, { message, file: f.file }] });
@@ -92,31 +114,46 @@ export async function writeFilePrediction(
   if (f.overUrlLimit) return fail(`${f.file} is larger than the 1 GB limit for files reached by URL`);
   if (f.durationSec !== undefined && f.durationSec > MAX_MEDIA_SECONDS) return fail(tooLongMessage(f.file, f.durationSec));
   if (f.kind === 'archive') return fail(`${f.file} is an archive inside an archive; nested archives are not expanded`);
-  const wanted = requestedModels(request.models);
-  let models = wanted.filter((m) => APPLIES[f.kind].includes(m));
-  const transcriptionOff = request.transcription === null;
-  const isMedia = f.kind === 'audio' || f.kind === 'video';
-  if (isMedia && transcriptionOff) models = models.filter((m) => m !== 'language' && m !== 'ner');
-  if (models.length === 0) {
+  const applicable = applicableModels(f.kind, request);
+  if (applicable.length === 0 || f.kind === 'unknown') {
     return fail(
       f.kind === 'unknown'
         ? `unsupported media type: cannot tell what ${f.file} is from its name or content type`
-        : `no requested model applies to ${f.kind} input (requested: ${wanted.join(', ')})`,
+        : `no requested model applies to ${f.kind} input (requested: ${requestedModels(request.models).join(', ')})`,
     );
   }
+  const kind = f.kind;
+  const source: BackendSource = { file: f.file, kind, ...(f.path !== undefined ? { path: f.path } : {}), contentType: f.contentType ?? null };
+  const outputs = new Map<ModelName, ModelOutput>();
+  const backendErrors: PerFileError[] = [];
+  for (const model of applicable) {
+    const backend = backends[model];
+    if (!backend) continue;
+    const result = await ask(backend, model, source, configs[model] ?? {}, signal);
+    if ('error' in result) backendErrors.push({ message: result.error, file: f.file });
+    else outputs.set(model, result.output);
+  }
+  let synthetic = applicable.filter((m) => !backends[m]);
 
-  const transcript = f.kind === 'text' && f.path !== undefined ? fileTranscript(f.path) : fakeTranscript(f.contentKey, isMedia);
-  if (isMedia && !transcriptionOff) {
+  const transcriptionOff = request.transcription === null;
+  const isMedia = kind === 'audio' || kind === 'video';
+  const transcript = kind === 'text' && f.path !== undefined ? fileTranscript(f.path) : fakeTranscript(f.contentKey, isMedia);
+  // The fake transcript's confidence gates synthetic models (as Hume's does every model: the error
+  // comes even for burst alone); a backend transcribing for itself is not judged by it.
+  const transcribedByBackend = applicable.some((m) => NEEDS_TRANSCRIPT.includes(m) && backends[m]);
+  if (isMedia && !transcriptionOff && (!transcribedByBackend || synthetic.some((m) => NEEDS_TRANSCRIPT.includes(m)))) {
     const threshold = request.transcription?.confidence_threshold ?? 0.5;
     if (transcript.confidence < threshold) {
       errors.push({
         message: `transcript confidence (${transcript.confidence.toFixed(2)}) below threshold value (${threshold})`,
         file: f.file,
       });
-      models = models.filter((m) => !NEEDS_TRANSCRIPT.includes(m));
-      if (models.length === 0) return { predicted: false, errors };
+      synthetic = synthetic.filter((m) => !NEEDS_TRANSCRIPT.includes(m));
     }
   }
+  errors.push(...backendErrors);
+  const models = applicable.filter((m) => outputs.has(m) || synthetic.includes(m));
+  if (models.length === 0) return { predicted: false, errors };
 
   const ctx: Context = {
     request,
@@ -128,13 +165,43 @@ export async function writeFilePrediction(
       : null,
     frames: f.kind === 'video' ? videoFrames(transcript.durationSec, request.models.face?.fps_pred ?? 3) : [{ frame: 0, time: 0 }],
   };
-  await out.write(`${separator}{"file":${JSON.stringify(f.file)},"file_type":${JSON.stringify(f.kind)},"models":{`);
+  await out.write(`${separator}{"file":${JSON.stringify(f.file)},"file_type":${JSON.stringify(kind)},"models":{`);
   for (const [i, model] of models.entries()) {
     await out.write(`${i > 0 ? ',' : ''}${JSON.stringify(model)}:`);
-    await BUILDERS[model](createRandom(`${f.contentKey}|${model}`), ctx, out);
+    const output = outputs.get(model);
+    if (output) await out.value(output);
+    else await BUILDERS[model](createRandom(`${f.contentKey}|${model}`), ctx, out);
   }
   await out.write('}}');
   return { predicted: true, errors };
+}
+
+/**
+ * A backend's answer, checked: one that throws (a bug in it, not the emulator closing) or answers
+ * something other than `{error}` or Hume's shape fails this file only. The emulator closing stops
+ * the wait even for a backend that never answers.
+ */
+async function ask(backend: ModelBackend, model: ModelName, source: BackendSource, config: Record<string, unknown>, signal: AbortSignal): Promise<BackendResult> {
+  const failed = (why: string): BackendResult => ({ error: `${model} backend ${backend.info().backend} failed: ${why}` });
+  let answer: unknown;
+  try {
+    answer = await untilAborted(backend.predict(source, config, signal), signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return failed((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '');
+  }
+  if (typeof answer === 'object' && answer !== null && typeof (answer as { error?: unknown }).error === 'string') return answer as BackendResult;
+  const checked = checkOutput(model, (answer as { output?: unknown } | null)?.output);
+  return 'problem' in checked ? failed(`answered a malformed prediction (${checked.problem})`) : checked;
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

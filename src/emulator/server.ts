@@ -3,11 +3,13 @@
  * Every API request goes through, in order: latency, injected faults, the key check, the rate
  * limit. Errors are answered as JSON `{message}` (401 in Hume's Apigee `fault` shape).
  */
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../hume/schemas.js';
+import { modelConfigs, type BackendInfo } from './backends/index.js';
 import type { FaultDecision, FaultInjector } from './faults.js';
 import type { JobFiles } from './job-files.js';
 import { jobJsonStream, jobListJsonStream } from './job-json.js';
@@ -25,8 +27,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** API route name (faults, stats, rate limit); admin routes have none. */
     route?: FaultRoute;
+    /** Answered without the API key. */
+    public?: boolean;
   }
 }
+
+// From src/emulator/ and dist/emulator/ alike, the package's own package.json.
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface ServerDeps {
   options: ResolvedOptions;
@@ -35,6 +42,7 @@ export interface ServerDeps {
   faults: FaultInjector;
   stats: EmulatorStats;
   timers: Timers;
+  backends: () => BackendInfo[];
 }
 
 const INVALID_KEY = { fault: { faultstring: 'Invalid ApiKey', detail: { errorcode: 'oauth.v2.InvalidApiKey' } } };
@@ -49,7 +57,7 @@ const ListQuery = z.object({
 });
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const { options, jobs, files, faults, stats, timers } = deps;
+  const { options, jobs, files, faults, stats, timers, backends } = deps;
   const { limits } = options;
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const bucket = options.rateLimit === null ? undefined : new TokenBucket(options.rateLimit);
@@ -75,7 +83,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       const fault = faults.before(route);
       if (fault) return injectFault(fault, req, reply);
     }
-    if (!authorized(req, options.apiKey)) return reply.code(401).send(INVALID_KEY);
+    if (!req.routeOptions.config.public && !authorized(req, options.apiKey)) return reply.code(401).send(INVALID_KEY);
     const wait = route ? bucket?.take() : 0;
     if (wait) return throttle(reply, wait, `rate limit exceeded: more than ${options.rateLimit} requests per second`);
     return undefined;
@@ -167,8 +175,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       const folder = await files.newJob();
       try {
         const { value, texts, uploads } = await intake(req, folder.dir);
-        const request = echoRequest(parseBaseRequest(value), texts, uploads.map((u) => u.echo), limits);
-        return { job_id: jobs.create({ ...folder, request, uploads }).id };
+        const base = parseBaseRequest(value);
+        const request = echoRequest(base, texts, uploads.map((u) => u.echo), limits);
+        return { job_id: jobs.create({ ...folder, request, configs: modelConfigs(base.models), uploads }).id };
       } catch (err) {
         await files.removeJob(folder.id);
         throw err;
@@ -192,6 +201,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const zip = await jobs.artifacts(job);
     return serveFile(req, reply, zip, { etag: etag(job, 'artifacts', zip), contentType: 'application/octet-stream', stats });
   }));
+
+  // Public, like a health check: lets any client tell real models from synthetic ones. It shows
+  // model servers without credentials or query (backends/http.ts) and never the API key.
+  app.get('/v0/info', { config: { public: true } }, async () => ({ version: VERSION, backends: backends() }));
 
   // Admin routes: change faults and read stats from another process (same key).
   app.get('/_emulator/faults', async () => faults.faults);

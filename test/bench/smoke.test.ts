@@ -25,7 +25,7 @@ it('npm run bench -- --quick prints the table of every benchmark', { timeout: 18
   expect(code, stderr).toBe(0);
   expect(stdout).toMatch(/^temporal-hume bench --quick: \d+ cores/);
   expect(stdout).toMatch(/^Benchmark\s+Case\s+Figure\s+Value\s+Target\s+Met$/m);
-  for (const bench of ['1 vs script', '2 throughput', '3 plan', '4 history', '5 results']) {
+  for (const bench of ['1 vs script', '2 throughput', '3 plan', '4 history', '5 results', '6 transfer', '7 face-api']) {
     expect(stdout).toMatch(new RegExp(`^${bench}\\s`, 'm'));
   }
 });

@@ -34,6 +34,25 @@ describe('temporal-hume demo', () => {
     expect((await readdir(out)).filter((name) => name.startsWith('demo-'))).toHaveLength(2);
   }, 240_000);
 
+  it('with --backend face=face-api, writes the real face model\'s boxes and seven expressions to csv/face.csv', async () => {
+    const demo = await runCli(['demo', '--out', out, '--backend', 'face=face-api'], env);
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stderr).toMatch(/^backends: face=face-api \(real, 7 expressions\), others synthetic$/m);
+    const folder = /^folder\s+(\S+)$/m.exec(demo.stdout)?.[1];
+    const [header, ...lines] = (await readFile(join(folder!, 'csv', 'face.csv'), 'utf8')).trim().split('\n');
+    const columns = header!.split(',');
+    expect(columns.slice(columns.indexOf('prob') + 1, columns.indexOf('other_scores'))).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
+    const rows = lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i]!, cell])));
+    // face-api's own sample1.jpg has three faces (its test records their boxes); hash-derived scores could not place them.
+    const sample1 = rows.filter((row) => row.item_id === 'face-api-sample1').map((row) => [Number(row.box_x), Number(row.box_y)]);
+    expect(sample1).toHaveLength(3);
+    expect(sample1).toEqual(expect.arrayContaining([[776, 445], [1421, 215], [335, 395]]));
+    for (const row of rows) {
+      const seven = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'].map((name) => Number(row[name]));
+      expect(seven.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    }
+  }, 240_000);
+
   it('stops everything cleanly on Ctrl-C', async () => {
     const demo = spawnCli(['demo', '--out', out], env);
     const [, address] = await waitForLine(demo, /Temporal at (\S+),/);

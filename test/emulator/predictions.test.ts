@@ -153,6 +153,10 @@ describe('errors', () => {
     expect(job.state.num_errors).toBe(1);
     expect(preds[0].results.errors[0].message).toMatch(/^transcript confidence \(0\.\d+\) below threshold value \(1\)$/);
     expect(Object.keys(models(preds))).toEqual(['burst']);
+    // Hume says so for a file whose models need no transcript at all, too.
+    const [burstOnly, alone] = await run({ urls: ['https://example.test/noisy.wav'], models: { burst: {} }, transcription: { confidence_threshold: 1 } });
+    expect(burstOnly.state.num_errors).toBe(1);
+    expect(alone[0].results.errors[0].message).toMatch(/^transcript confidence/);
   });
 
   it('reports media it cannot classify as a per-file error', async () => {
