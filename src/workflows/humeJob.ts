@@ -16,6 +16,7 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
+  patched,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
@@ -53,6 +54,8 @@ import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, re
 const DEFAULT_MAX_JOB_ATTEMPTS = 3;
 const DEFAULT_MAX_JOB_DURATION = '24 hours';
 const DEFAULT_RESUBMIT_DELAY = '30 seconds';
+/** Patch: a COMPLETED callback goes straight to the fetch (histories from before ask Hume first). */
+const FETCH_ON_COMPLETED_CALLBACK = 'fetch-on-completed-callback';
 
 // Submit and fetch are retried forever on retryable errors (429/5xx/network, honouring
 // Retry-After) — activity retries add no events; non-retryable ones (400/401/403/404/422) fail at
@@ -99,6 +102,8 @@ interface Waiting {
   submittedAt: number;
   /** Found, not created: its callback may have come and gone, so Hume is asked at once. */
   adopted?: boolean;
+  /** A COMPLETED callback's shortcut was refused once: Hume is asked before fetching again. */
+  confirmFirst?: boolean;
 }
 
 /** A job that cannot succeed while the account is refused; the run pauses and runs the batch again later. */
@@ -121,8 +126,8 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     jobId: carry.waiting?.jobId,
     checkFailures: 0,
   };
-  // Callbacks may arrive before the submit activity returns: remember them by job id.
-  const reported = new Set<string>();
+  // Callbacks may arrive before the submit activity returns: remember them (their status) by job id.
+  const reported = new Map<string, string>();
 
   setHandler(statusQuery, (): HumeJobStatus => ({
     ...status,
@@ -132,9 +137,9 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     polls: carry.polls,
     callbacks: carry.callbacks,
   }), { description: 'Where the job stands: phase, Hume job id and state, attempts, polls, callbacks, the last error.' });
-  setHandler(jobFinishedSignal, ({ jobId }) => {
+  setHandler(jobFinishedSignal, ({ jobId, status }) => {
     carry.callbacks++;
-    reported.add(jobId);
+    reported.set(jobId, status);
   }, { description: "Sent by the webhook receiver when Hume calls back; only a hint: the job then asks Hume itself." });
 
   try {
@@ -142,7 +147,12 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
       const waiting = carry.waiting ?? (await submitNext());
       const final = await waitUntilFinished(waiting);
       metricMeter.createHistogram(METRICS.jobLatency, 'int', 'ms', 'a Hume job from submission to its end').record(Math.max(0, Date.now() - waiting.submittedAt), { status: final.status });
-      if (final.status === 'COMPLETED') return await complete(waiting, final);
+      if (final.status === 'COMPLETED') {
+        const done = await complete(waiting, final);
+        if (done) return done;
+        // Taken from a callback, and Hume would not serve the predictions yet: ask it, then go on.
+        continue;
+      }
       status.lastError = `Hume job ${waiting.jobId} FAILED: ${final.message ?? 'no message'}`;
       carry.waiting = undefined;
       if (isAccountFailureMessage(final.message)) throw new AccountBlocked(status.lastError);
@@ -205,9 +215,22 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     return carry.waiting;
   }
 
-  async function complete(waiting: Waiting, final: JobSnapshot): Promise<HumeJobResult> {
+  /** The job's result once its predictions are stored; none when a callback's word turned out early. */
+  async function complete(waiting: Waiting, final: JobSnapshot & { fromCallback?: boolean }): Promise<HumeJobResult | undefined> {
     status.phase = 'fetching';
-    const stored = await fetchResults(waiting.jobId);
+    let stored;
+    try {
+      stored = await fetchResults(waiting.jobId);
+    } catch (err) {
+      // Hume serves predictions of completed jobs only: a refusal after a callback (a forged or
+      // early one) means asking Hume, as without the shortcut; a second refusal counts.
+      if (!final.fromCallback || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      status.lastError = `predictions of Hume job ${waiting.jobId} not served after its COMPLETED callback: ${failureMessage(err)}`;
+      waiting.confirmFirst = true;
+      return undefined;
+    }
+    // Served: Hume has it completed, whether a check said so or the download did.
+    status.humeStatus = 'COMPLETED';
     status.phase = 'completed';
     await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
     return {
@@ -281,14 +304,14 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
    * forged, duplicated or stale callbacks cost at most one extra look. A job past its deadline
    * ends as FAILED; a check Hume does not answer waits on a timer that grows to minutes.
    */
-  async function waitUntilFinished(waiting: Waiting): Promise<JobSnapshot> {
+  async function waitUntilFinished(waiting: Waiting): Promise<JobSnapshot & { fromCallback?: boolean }> {
     status.phase = 'waiting';
     const polling = job.polling ?? {};
     const firstMs = msOf(polling.firstPollAfter ?? (waiting.callbacks ? '3 minutes' : '5 seconds'));
     const maxSilenceMs = msOf(polling.maxInterval ?? (waiting.callbacks ? '10 minutes' : '1 minute'));
     const backoff = polling.backoffCoefficient ?? 2;
     const deadline = waiting.submittedAt + maxJobDurationMs;
-    let silenceMs = waiting.adopted ? 0 : firstMs * jitter(workflowId, carry.polls);
+    let silenceMs = waiting.adopted || waiting.confirmFirst ? 0 : firstMs * jitter(workflowId, carry.polls);
     for (;;) {
       if (continueAsNewSuggested()) {
         await condition(allHandlersFinished);
@@ -304,8 +327,14 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
         return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
       }
       const hinted = silenceMs > 0 ? await condition(() => reported.has(waiting.jobId), Math.min(silenceMs, left)) : false;
+      const said = reported.get(waiting.jobId);
       reported.delete(waiting.jobId);
       if (!hinted) carry.polls++;
+      // Hume serves predictions of a completed job only, so fetching them is itself the check:
+      // a COMPLETED callback saves the state request (one request fewer per job).
+      if (hinted && said === 'COMPLETED' && !waiting.confirmFirst && patched(FETCH_ON_COMPLETED_CALLBACK)) {
+        return { status: 'COMPLETED', fromCallback: true };
+      }
       let snapshot: JobSnapshot;
       try {
         snapshot = await checkJob(waiting.jobId);

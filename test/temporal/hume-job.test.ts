@@ -42,6 +42,7 @@ describe('humeJob with callbacks', () => {
 
   it('completes on the callback alone and stores exactly the predictions Hume returns', async () => {
     const before = jobsCreated(stack);
+    const requestsBefore = { ...stack.emulator.stats().requests };
     const handle = await run(stack, { texts: ['I love this.', 'This is awful.'], config, polling: noPollForAnHour, artifacts: true });
     const result: HumeJobResult = await handle.result();
 
@@ -63,6 +64,30 @@ describe('humeJob with callbacks', () => {
     expect(status.callbacks).toBeGreaterThanOrEqual(1);
     expect(jobsCreated(stack) - before).toBe(1);
     expect((await handle.describe()).memo).toEqual({ humeJobIds: [result.jobId] });
+    // Two requests for the job (and one for the artifacts asked for): the COMPLETED callback goes
+    // straight to the predictions, which Hume serves for a completed job only. (The test's own
+    // download above is the second predictions request.)
+    const requests = stack.emulator.stats().requests;
+    expect({ submit: requests.submit - requestsBefore.submit, details: requests.details - requestsBefore.details, predictions: requests.predictions - requestsBefore.predictions })
+      .toEqual({ submit: 1, details: 0, predictions: 1 + 1 });
+  });
+
+  it('asks Hume when a COMPLETED callback comes early, and completes on the real one', async () => {
+    const slow = await startStack({ temporalAddress: stack.temporal.address, emulator: { timing: { queuedMs: 10, processingMs: 3_000 } } });
+    try {
+      const handle = await run(slow, { texts: ['Not yet.'], config, polling: noPollForAnHour });
+      await expect.poll(async () => (await handle.query(statusQuery)).phase).toBe('waiting');
+      const { jobId } = await handle.query(statusQuery);
+      // A callback that claims too early (forged, or sent ahead of the job): the download is refused, Hume is asked.
+      await handle.signal(jobFinishedSignal, { jobId: jobId!, status: 'COMPLETED' });
+      await expect.poll(() => slow.emulator.stats().requests.details).toBe(1);
+      expect(await handle.query(statusQuery)).toMatchObject({ phase: 'waiting', humeStatus: 'IN_PROGRESS', lastError: expect.stringMatching(/not served after its COMPLETED callback/) });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'COMPLETED', jobIds: [jobId], attempts: 1 });
+      expect(slow.emulator.stats()).toMatchObject({ jobsCreated: 1, requests: { submit: 1, details: 2, predictions: 2 } });
+    } finally {
+      await slow.close();
+    }
   });
 
   it('completes once when the callback is duplicated', async () => {
