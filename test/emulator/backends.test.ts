@@ -15,7 +15,7 @@ import {
   parseBackendSpecs, startHumeEmulator, type HumeEmulator, type HumeEmulatorOptions, type ModelBackend,
 } from '../../src/emulator/index.js';
 import { describeBackends } from '../../src/emulator/backends/index.js';
-import { call, localServer, submit, waitForStatus, type Received } from './helpers.js';
+import { call, localServer, spawnEmulator, submit, waitForStatus, type Received } from './helpers.js';
 import { writeZip } from './fixtures/media.js';
 
 /** The model server's rule: one language prediction per text, scored by its word count. */
@@ -363,24 +363,12 @@ describe('the emulator and demo commands', () => {
   });
 
   it('prints the listening line on stdout and the backends line on stderr', async () => {
-    const args = ['--import', 'tsx', cli, 'emulator', '--port', '0', '--backend', `language=${models.url}/words`];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n$/.exec(stdout);
-        if (m?.[1]) resolve(m[1]);
-      });
-      void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const emulator = await spawnEmulator(cli, ['emulator', '--port', '0', '--backend', `language=${models.url}/words`]);
+    const { url } = emulator;
     const info = (await (await fetch(`${url}/v0/info`)).json()) as { backends: { model: string; real: boolean }[] };
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await emulator.stop()).toBe(0);
+    expect(emulator.stdout()).toBe(`listening on ${url}\n`);
     expect(info.backends.filter((b) => b.real).map((b) => b.model)).toEqual(['language']);
-    expect(stderr.split('\n')[0]).toBe(`backends: language=${models.url}/words (real), others synthetic`);
+    expect(emulator.stderr().split('\n')[0]).toBe(`backends: language=${models.url}/words (real), others synthetic`);
   });
 });

@@ -1,4 +1,5 @@
-/** Shared helpers for the emulator tests: an HTTP client bound to one emulator, and a local server. */
+/** Shared helpers for the emulator tests: an HTTP client bound to one emulator, a local server, the CLI as a process. */
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HumeEmulator } from '../../src/emulator/index.js';
@@ -80,5 +81,41 @@ export async function localServer(handler?: (req: Received, res: ServerResponse)
       server.closeAllConnections();
       server.close(() => resolve());
     }),
+  };
+}
+
+/** A CLI process serving the emulator: its URL once `listening on` is printed, what it printed, and its exit code. */
+export interface EmulatorProcess {
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs `node --import tsx <script> ...args` and waits for its exact `listening on URL` line on stdout. */
+export async function spawnEmulator(script: string, args: string[]): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+      if (m?.[1]) resolve(m[1]);
+    });
+    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
   };
 }
