@@ -22,7 +22,8 @@ interface Size {
   bytes: number;
 }
 
-const TARGET_EVENTS_PER_JOB = 30;
+/** Issue 15's target (moonshot 20). */
+const TARGET_EVENTS_PER_JOB = 25;
 /** Histories fetched at once: enough to hide round trips, few enough to spare the dev server. */
 const FETCH_CONCURRENCY = 8;
 
@@ -44,14 +45,33 @@ async function measureHistory(client: Client, workflowId: string, jobs: number):
 
 /** The parent's runs, oldest first: from the latest run back along `continuedExecutionRunId`. */
 async function parentChain(client: Client, workflowId: string): Promise<Size[]> {
-  const runs: Size[] = [];
+  return (await parentHistories(client, workflowId)).map(sizeOf);
+}
+
+async function parentHistories(client: Client, workflowId: string): Promise<proto.temporal.api.history.v1.IHistory[]> {
+  const runs: proto.temporal.api.history.v1.IHistory[] = [];
   let runId: string | undefined;
   do {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.unshift(sizeOf(history));
+    runs.unshift(history);
     runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
   } while (runId);
   return runs;
+}
+
+/** How long the run spent planning and finalizing (its first and last activities), by the server's clock. */
+export async function runPhases(client: Client, workflowId: string): Promise<{ planMs: number; finalizeMs: number }> {
+  const runs = await parentHistories(client, workflowId);
+  return { planMs: activityMs(runs[0], 'humePlanManifest'), finalizeMs: activityMs(runs.at(-1), 'humeFinalizeRun') };
+}
+
+/** From an activity's scheduling to its completion (retries included), in ms; 0 when it is not in the history. */
+function activityMs(history: proto.temporal.api.history.v1.IHistory | undefined, type: string): number {
+  const events = history?.events ?? [];
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+  const done = scheduled && events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(scheduled.eventId));
+  return scheduled && done ? ms(done.eventTime) - ms(scheduled.eventTime) : 0;
 }
 
 function sizeOf(history: proto.temporal.api.history.v1.IHistory): Size {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { type HumeEmulator, type HumeEmulatorOptions, startHumeEmulator } from '../src/emulator/index.js';
 import type { BenchContext, Benchmark } from './context.js';
-import { historyRows } from './history.js';
+import { historyRows, runPhases } from './history.js';
 import { writeTextManifest, reviewText } from './manifest.js';
 import { seconds } from './proc.js';
 import { runScript } from './script.js';
@@ -17,8 +17,9 @@ import { type BenchTemporal, requestRate } from './temporal.js';
 const CONCURRENCY = 100;
 const SEED = 7;
 const MODELS = { language: { granularity: 'sentence' as const } };
-const TARGET_MAKESPAN = 1.02;
-const TARGET_REQUESTS = 0.1;
+/** Issue 15's targets (makespan moonshot 1.02x, requests per job 2). */
+const TARGET_MAKESPAN = 1.1;
+const TARGET_REQUESTS_PER_JOB = 2;
 
 export const versusScript: Benchmark = async (ctx) => {
   const temporal = await ctx.temporal();
@@ -31,13 +32,18 @@ export const versusScript: Benchmark = async (ctx) => {
     const jobs = ours.result.summary.jobs.completed;
     const name = `${texts.toLocaleString('en')} texts (${jobs} jobs)`;
     const makespan = ours.makespanMs / script.makespanMs;
-    const requests = ours.requests / script.requests;
+    // Finalize (index, merged CSVs, summary) is work the script does not do: shown apart.
+    const { planMs, finalizeMs } = await runPhases(temporal.client, ours.workflowId);
+    const orchestration = (ours.makespanMs - finalizeMs) / script.makespanMs;
+    const perJob = ours.requests / jobs;
     const row = rowsOf('1 vs script', name);
     rows.push(
       row('makespan script / ours', `${seconds(script.makespanMs)} / ${seconds(ours.makespanMs)}`),
       row('makespan ratio ours/script', `${makespan.toFixed(3)}x`, `<= ${TARGET_MAKESPAN}x`, makespan <= TARGET_MAKESPAN),
+      row('ours: plan / finalize (inside the makespan)', `${seconds(planMs)} / ${seconds(finalizeMs)}`),
+      row('makespan ratio without finalize', `${orchestration.toFixed(3)}x`, `<= ${TARGET_MAKESPAN}x`, orchestration <= TARGET_MAKESPAN),
       row('Hume requests script / ours', `${script.requests} / ${ours.requests}`),
-      row('request ratio ours/script', `${requests.toFixed(3)}x`, `<= ${TARGET_REQUESTS}x`, requests <= TARGET_REQUESTS),
+      row('Hume requests per job ours', perJob.toFixed(2), `<= ${TARGET_REQUESTS_PER_JOB}`, perJob <= TARGET_REQUESTS_PER_JOB),
       row('Hume requests/s ours: mean / busiest second', requestRate(ours)),
     );
     if (texts === Math.max(...ctx.config.versusTexts)) rows.push(...(await historyRows(temporal.client, ours.workflowId, jobs, name)));
