@@ -10,6 +10,7 @@ export { HUME_LIMITS } from './hume/limits.js';
 export { createEncryptionCodec, isEncrypted, CodecKeyError, PayloadDecryptionError } from './codec/encryption.js';
 export { dataConverterFromEnv, codecKeysFromEnv } from './codec/env.js';
 export { FAILURE_TYPES } from './workflows/definitions.js';
+export { humeFailureOf, type FailureDetails, type HumeFailure } from './workflows/failures.js';
 export { HumeBatchInput, ManifestItem } from './schemas/batch.js';
 export { HumeJobInput, type HumeJobResult } from './schemas/humeJob.js';
 export type * from './workflows/definitions.js';

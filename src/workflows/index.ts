@@ -5,3 +5,4 @@
 export { humeJob } from './humeJob.js';
 export { humeBatch } from './humeBatch.js';
 export * from './definitions.js';
+export { humeFailureOf, type FailureDetails, type HumeFailure } from './failures.js';

@@ -32,7 +32,7 @@ describe('entry points', () => {
 
   it('each entry exports what its runtime needs', async () => {
     const client = await import('../../src/index.js');
-    expect(Object.keys(client)).toEqual(expect.arrayContaining(['startRun', 'getRun', 'redriveRun', 'runHumeJob', 'FAILURE_TYPES', 'HumeBatchInput', 'dataConverterFromEnv']));
+    expect(Object.keys(client)).toEqual(expect.arrayContaining(['startRun', 'getRun', 'redriveRun', 'runHumeJob', 'FAILURE_TYPES', 'humeFailureOf', 'HumeBatchInput', 'dataConverterFromEnv']));
     expect(Object.keys(client)).not.toContain('HumeBatchPlugin');
     // Failure types as constants, so callers compare against ours instead of copying strings.
     expect(client.FAILURE_TYPES).toMatchObject({ runFailed: 'RUN_FAILED', invalidManifest: 'INVALID_MANIFEST', storageUnusable: 'STORAGE_UNUSABLE', runIdTaken: 'RUN_ID_TAKEN' });
@@ -41,6 +41,6 @@ describe('entry points', () => {
     const testing = await import('../../src/testing.js');
     expect(Object.keys(testing)).toEqual(expect.arrayContaining(['startHumeEmulator', 'startDevServer']));
     const workflows = await import('../../src/workflows/index.js');
-    expect(Object.keys(workflows)).toEqual(expect.arrayContaining(['humeBatch', 'humeJob']));
+    expect(Object.keys(workflows)).toEqual(expect.arrayContaining(['humeBatch', 'humeJob', 'humeFailureOf']));
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, redriveRun, startRun } from '../../src/client.js';
+import { FAILURE_TYPES, humeFailureOf } from '../../src/index.js';
 import { HumeClient } from '../../src/hume/client.js';
 import type { HumeBatchInput } from '../../src/schemas/batch.js';
 import { API_KEY, type Stack, startStack } from '../helpers/hume-stack.js';
@@ -49,6 +50,12 @@ describe('humeBatch', () => {
     expect(message).toMatch(/line 617: text/);
     expect(message).not.toMatch(/line 618/);
     expect(stack.emulator.stats().requests.submit).toBe(before);
+    // The same, typed, for code that starts runs: the line without its value (history never holds items).
+    const failure = humeFailureOf(err);
+    expect(failure?.type).toBe(FAILURE_TYPES.invalidManifest);
+    if (failure?.type !== 'INVALID_MANIFEST') throw new Error('not INVALID_MANIFEST');
+    expect(failure.details).toMatchObject({ invalidCount: 1, invalid: [{ line: 617, field: 'text' }] });
+    expect(failure.details?.invalid[0]).not.toHaveProperty('value');
   });
 
   it('with skipInvalid runs 1,234 mixed items: each valid item exactly once in the index, one Hume job per batch', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HumeJobInput, type HumeJobResult, humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
+import { type HumeJobInput, type HumeJobResult, humeFailureOf, humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
 import { HumeClient } from '../../src/hume/client.js';
 import { startSubmitDelayProxy } from '../helpers/delay-proxy.js';
 import { API_KEY, type Stack, startStack, WEBHOOK_SECRET } from '../helpers/hume-stack.js';
@@ -156,6 +156,8 @@ describe('humeJob with callbacks', () => {
     stack.emulator.failNextJobs(2, 'media decoder crashed');
     const handle = await run(stack, { texts: ['Never.'], config, maxJobAttempts: 2, polling: noPollForAnHour, resubmitDelay: 200 });
     const message = await failureOf(handle.result());
+    const failure = humeFailureOf(await handle.result().catch((e: unknown) => e));
+    expect(failure?.type === 'HUME_JOB_FAILED' && failure.details.jobIds).toHaveLength(2);
     expect(message).toMatch(/gave up after 2 Hume job\(s\) ended FAILED/);
     expect(message).toMatch(/Hume job [0-9a-f-]{36} FAILED: .*media decoder crashed/);
     expect(jobsCreated(stack) - before).toBe(2);
