@@ -15,6 +15,8 @@ export interface BenchConfig {
   transferLink: { bytesPerSecond: number; uploadBytes: number; predictionsBytes: number };
   /** Predictions sizes of one job, fetched and finalized at each (peak RSS), bytes. */
   transferSizes: number[];
+  /** Texts of the largest end-to-end run (100 per job). */
+  millionTexts: number;
 }
 
 const MB = 1_000_000;
@@ -27,6 +29,7 @@ export const FULL: BenchConfig = {
   resultsBytes: 1_000 * MB,
   transferLink: { bytesPerSecond: 8 * MB, uploadBytes: 200 * MB, predictionsBytes: 200 * MB },
   transferSizes: [100 * MB, 500 * MB, 2_000 * MB],
+  millionTexts: 1_000_000,
 };
 
 export const QUICK: BenchConfig = {
@@ -37,4 +40,5 @@ export const QUICK: BenchConfig = {
   resultsBytes: 50 * MB,
   transferLink: { bytesPerSecond: 8 * MB, uploadBytes: 16 * MB, predictionsBytes: 16 * MB },
   transferSizes: [20 * MB],
+  millionTexts: 10_000,
 };

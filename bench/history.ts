@@ -59,6 +59,11 @@ async function parentHistories(client: Client, workflowId: string): Promise<prot
   return runs;
 }
 
+/** Events of each run of the parent, oldest first. */
+export async function parentRunEvents(client: Client, workflowId: string): Promise<number[]> {
+  return (await parentChain(client, workflowId)).map((run) => run.events);
+}
+
 /** How long the run spent planning and finalizing (its first and last activities), by the server's clock. */
 export async function runPhases(client: Client, workflowId: string): Promise<{ planMs: number; finalizeMs: number }> {
   const runs = await parentHistories(client, workflowId);

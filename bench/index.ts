@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--json] [--only versus,throughput,plan,results,transfer,face]`: what running a
+ * `npm run bench [-- --quick] [--json] [--only versus,throughput,plan,results,transfer,face,million]`: what running a
  * batch through temporal-hume costs against a plain SDK script, on this machine. Progress goes to
  * stderr; the machine, the date and one table of figures to stdout.
  */
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { FULL, QUICK } from './config.js';
 import type { BenchContext, Benchmark } from './context.js';
 import { faceApi } from './face-api.js';
+import { million } from './million.js';
 import { planScale } from './plan-scale.js';
 import { results } from './results.js';
 import { formatTable, type Row } from './table.js';
@@ -19,7 +20,7 @@ import { transfer } from './transfer.js';
 import { versusScript } from './versus-script.js';
 
 /** In the issue's order; history (4) is measured on the runs of 1 and 2. */
-const BENCHMARKS: Record<string, Benchmark> = { versus: versusScript, throughput, plan: planScale, results, transfer, face: faceApi };
+const BENCHMARKS: Record<string, Benchmark> = { versus: versusScript, throughput, plan: planScale, results, transfer, face: faceApi, million };
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
