@@ -70,13 +70,18 @@ export async function runPhases(client: Client, workflowId: string): Promise<{ p
   return { planMs: activityMs(runs[0], 'humePlanManifest'), finalizeMs: activityMs(runs.at(-1), 'humeFinalizeRun') };
 }
 
-/** From an activity's scheduling to its completion (retries included), in ms; 0 when it is not in the history. */
+/**
+ * From an activity type's first scheduling to its last completion, in ms (retries inside one
+ * activity add no events; a failed one scheduled again by the workflow is counted in); 0 when it
+ * never completed in this history.
+ */
 function activityMs(history: proto.temporal.api.history.v1.IHistory | undefined, type: string): number {
   const events = history?.events ?? [];
   const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const done = scheduled && events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(scheduled.eventId));
-  return scheduled && done ? ms(done.eventTime) - ms(scheduled.eventTime) : 0;
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+  const ids = new Set(scheduled.map((e) => Number(e.eventId)));
+  const done = events.filter((e) => ids.has(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))).at(-1);
+  return scheduled[0] && done ? ms(done.eventTime) - ms(scheduled[0].eventTime) : 0;
 }
 
 function sizeOf(history: proto.temporal.api.history.v1.IHistory): Size {

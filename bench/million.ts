@@ -36,7 +36,10 @@ export const million: Benchmark = async (ctx) => {
   const { items, jobs } = run.result.summary;
   const row = rowsOf('8 end to end', `${texts.toLocaleString('en')} texts (${jobs.completed.toLocaleString('en')} jobs)`);
   return [
-    row('makespan', seconds(run.makespanMs), `< ${seconds(TARGET_MAKESPAN_MS)}`, run.makespanMs < TARGET_MAKESPAN_MS),
+    // The issue's target is for a million texts: a smaller run is not judged by it.
+    texts >= 1_000_000
+      ? row('makespan', seconds(run.makespanMs), `< ${seconds(TARGET_MAKESPAN_MS)}`, run.makespanMs < TARGET_MAKESPAN_MS)
+      : row('makespan', seconds(run.makespanMs)),
     row('items completed / failed', `${items.completed.toLocaleString('en')} / ${items.failed.toLocaleString('en')}`, `${texts.toLocaleString('en')} / 0`, items.completed === texts && items.failed === 0),
     row('plan / finalize (inside the makespan)', `${seconds(planMs)} / ${seconds(finalizeMs)}`),
     row('jobs completed per second', (jobs.completed / (run.makespanMs / 1000)).toFixed(1)),

@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { HumeHttpError, HumeInvalidResponseError, HumeNetworkError } from './errors.js';
+import { HumeError, HumeHttpError, HumeInvalidResponseError, HumeNetworkError } from './errors.js';
 import { contentLength, type CallOptions, type HttpRequest, type HumeHttp, type ResponseBody, type ResponseHead } from './http.js';
 
 export interface DownloadOptions extends CallOptions {
@@ -85,6 +85,11 @@ async function receive(
   from: ResumePoint | undefined,
   options: DownloadOptions,
 ): Promise<DownloadResult | typeof RESTART> {
+  // Only 200 and 206 carry the file: a 202 or 204 (not ready yet) is never stored as it.
+  if (head.statusCode !== 200 && head.statusCode !== 206) {
+    await body.dump();
+    throw new HumeError('HUME_HTTP_ERROR', true, `answered ${head.statusCode} instead of the file (not ready yet?)`, { call, status: head.statusCode });
+  }
   let offset = 0;
   let hash = createHash('sha256');
   let total = contentLength(head.headers);

@@ -19,8 +19,8 @@ export interface RateLimitSettings {
 /**
  * 10 requests per second, bursts of 10. Hume documents no requests-per-second limit for the batch
  * API; its own SDK's `awaitCompletion` polls once a second per job, so 10/s is ten such pollers,
- * traffic Hume's own client produces. Ours needs about 3 requests per job in webhook mode (submit,
- * check, predictions): 10/s carries ~3 jobs per second, far more than Hume's 500 queued jobs
+ * traffic Hume's own client produces. Ours needs 2 requests per job in webhook mode (submit,
+ * predictions; 3 when polled: a check too): 10/s carries ~5 jobs per second, far more than Hume's 500 queued jobs
  * need when jobs take minutes, and a 429 from a stricter account is still handled below.
  */
 export const DEFAULT_RATE_LIMIT: Readonly<RateLimitSettings> = { requestsPerSecond: 10, burst: 10 };

@@ -1,6 +1,7 @@
 /**
  * `humeJob`: one Hume job, done durably. Submit, wait for the callback signal (or poll after a
- * silence), confirm the state with Hume, then store the predictions. A FAILED job is resubmitted
+ * silence), learn the state from Hume — a COMPLETED callback by fetching the predictions, which
+ * Hume serves only for a completed job, anything else by asking — then store the predictions. A FAILED job is resubmitted
  * as a new job, after a backoff, up to `maxJobAttempts` times; one that never finishes counts as
  * FAILED after `maxJobDuration`. A Hume outage costs durable timers, and the workflow continues
  * as new when Temporal suggests it, so its history stays bounded however long the job takes.
@@ -56,6 +57,8 @@ const DEFAULT_MAX_JOB_DURATION = '24 hours';
 const DEFAULT_RESUBMIT_DELAY = '30 seconds';
 /** Patch: a COMPLETED callback goes straight to the fetch (histories from before ask Hume first). */
 const FETCH_ON_COMPLETED_CALLBACK = 'fetch-on-completed-callback';
+/** Attempts of that fetch before the job asks Hume instead (a confirmed job's fetch is retried forever). */
+const SHORTCUT_FETCH_ATTEMPTS = 3;
 
 // Submit and fetch are retried forever on retryable errors (429/5xx/network, honouring
 // Retry-After) — activity retries add no events; non-retryable ones (400/401/403/404/422) fail at
@@ -140,19 +143,21 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
   setHandler(jobFinishedSignal, ({ jobId, status }) => {
     carry.callbacks++;
     reported.set(jobId, status);
-  }, { description: "Sent by the webhook receiver when Hume calls back; only a hint: the job then asks Hume itself." });
+  }, { description: "Sent by the webhook receiver when Hume calls back: COMPLETED sends the job to fetch the predictions (served only for a completed job), anything else to ask Hume." });
 
   try {
     for (;;) {
       const waiting = carry.waiting ?? (await submitNext());
       const final = await waitUntilFinished(waiting);
-      metricMeter.createHistogram(METRICS.jobLatency, 'int', 'ms', 'a Hume job from submission to its end').record(Math.max(0, Date.now() - waiting.submittedAt), { status: final.status });
+      const ended = () => metricMeter.createHistogram(METRICS.jobLatency, 'int', 'ms', 'a Hume job from submission to its end').record(Math.max(0, Date.now() - waiting.submittedAt), { status: final.status });
       if (final.status === 'COMPLETED') {
         const done = await complete(waiting, final);
-        if (done) return done;
         // Taken from a callback, and Hume would not serve the predictions yet: ask it, then go on.
-        continue;
+        if (!done) continue;
+        ended();
+        return done;
       }
+      ended();
       status.lastError = `Hume job ${waiting.jobId} FAILED: ${final.message ?? 'no message'}`;
       carry.waiting = undefined;
       if (isAccountFailureMessage(final.message)) throw new AccountBlocked(status.lastError);
@@ -220,7 +225,7 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     status.phase = 'fetching';
     let stored;
     try {
-      stored = await fetchResults(waiting.jobId);
+      stored = final.fromCallback ? await fetchAfterCallback(waiting.jobId) : await fetchResults(waiting.jobId);
     } catch (err) {
       // Hume serves predictions of completed jobs only: a refusal after a callback (a forged or
       // early one) means asking Hume, as without the shortcut; a second refusal counts.
@@ -267,6 +272,17 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     }
   }
 
+  /**
+   * The fetch a COMPLETED callback sends straight to Hume: a few attempts only, so an answer that
+   * is not the file (the job not done, a key refused) soon sends the job back to asking Hume.
+   */
+  function fetchAfterCallback(jobId: string) {
+    return humeFetchResults.executeWithOptions(
+      { summary: SUMMARIES.fetch(jobId), retry: { ...retry, maximumAttempts: SHORTCUT_FETCH_ATTEMPTS } },
+      [{ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config }],
+    );
+  }
+
   /** Records why the batch did not complete (an outcome in the folder) and tells the parent. */
   async function reportFailure(err: unknown): Promise<void> {
     const blocked = err instanceof AccountBlocked;
@@ -300,8 +316,9 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
   }
 
   /**
-   * Waits for a callback or a growing silence, then asks Hume; only Hume's own answer counts, so
-   * forged, duplicated or stale callbacks cost at most one extra look. A job past its deadline
+   * Waits for a callback or a growing silence, then asks Hume; only Hume's own answer counts (a
+   * COMPLETED callback is answered by the predictions download), so forged, duplicated or stale
+   * callbacks cost at most one extra look. A job past its deadline
    * ends as FAILED; a check Hume does not answer waits on a timer that grows to minutes.
    */
   async function waitUntilFinished(waiting: Waiting): Promise<JobSnapshot & { fromCallback?: boolean }> {

@@ -99,6 +99,15 @@ describe('downloads', () => {
     expect(await readFile(dest, 'utf8')).toBe('previous complete download');
   });
 
+  it('never stores a 202 or 204 as the file: a retryable error, nothing written', async () => {
+    for (const status of [202, 204]) {
+      reply = (res) => (status === 204 ? res.writeHead(204).end() : sendJson(res, 202, []));
+      const dest = join(dir, `predictions-${status}.json`);
+      await expect(client.downloadPredictions(JOB, dest)).rejects.toMatchObject({ code: 'HUME_HTTP_ERROR', retryable: true, status });
+      expect((await readdir(dir)).filter((name) => name.startsWith(`predictions-${status}`))).toEqual([]);
+    }
+  });
+
   it('without resumeFromBytes, starts from the first byte and discards an old partial file', async () => {
     const dest = join(dir, 'predictions.json');
     await writeFile(`${dest}.partial`, 'stale bytes of another attempt');
