@@ -59,15 +59,17 @@ async function parentHistories(client: Client, workflowId: string): Promise<prot
   return runs;
 }
 
-/** Events of each run of the parent, oldest first. */
-export async function parentRunEvents(client: Client, workflowId: string): Promise<number[]> {
-  return (await parentChain(client, workflowId)).map((run) => run.events);
-}
-
-/** How long the run spent planning and finalizing (its first and last activities), by the server's clock. */
-export async function runPhases(client: Client, workflowId: string): Promise<{ planMs: number; finalizeMs: number }> {
+/**
+ * How long the run spent planning and finalizing (its first and last activities), by the server's
+ * clock, and the events of each of its runs (continue-as-new), oldest first: one walk of the chain.
+ */
+export async function runPhases(client: Client, workflowId: string): Promise<{ planMs: number; finalizeMs: number; runEvents: number[] }> {
   const runs = await parentHistories(client, workflowId);
-  return { planMs: activityMs(runs[0], 'humePlanManifest'), finalizeMs: activityMs(runs.at(-1), 'humeFinalizeRun') };
+  return {
+    planMs: activityMs(runs[0], 'humePlanManifest'),
+    finalizeMs: activityMs(runs.at(-1), 'humeFinalizeRun'),
+    runEvents: runs.map((run) => run.events?.length ?? 0),
+  };
 }
 
 /**

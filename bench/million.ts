@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { startHumeEmulator } from '../src/emulator/index.js';
 import type { Benchmark } from './context.js';
-import { parentRunEvents, runPhases } from './history.js';
+import { runPhases } from './history.js';
 import { reviewText, writeTextManifest } from './manifest.js';
 import { mb, resetPeakRss, seconds, vm } from './proc.js';
 import { rowsOf } from './table.js';
@@ -31,8 +31,7 @@ export const million: Benchmark = async (ctx) => {
     })
     .finally(() => hume.close());
   const peakRss = vm('VmHWM');
-  const { planMs, finalizeMs } = await runPhases(temporal.client, run.workflowId);
-  const parents = await parentRunEvents(temporal.client, run.workflowId);
+  const { planMs, finalizeMs, runEvents: parents } = await runPhases(temporal.client, run.workflowId);
   const { items, jobs } = run.result.summary;
   const row = rowsOf('8 end to end', `${texts.toLocaleString('en')} texts (${jobs.completed.toLocaleString('en')} jobs)`);
   return [
