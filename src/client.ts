@@ -5,8 +5,7 @@
 import { dirname } from 'node:path';
 import { normalizeLocation } from './store/location.js';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { HumeBatchInput } from './schemas/batch.js';
-import { HumeJobInput } from './schemas/humeJob.js';
+import { HumeBatchInput, HumeJobInput } from './schemas/inputs.js';
 import { describeIssues } from './schemas/issues.js';
 import {
   DEFAULT_TASK_QUEUE,

@@ -11,6 +11,7 @@ export { createEncryptionCodec, isEncrypted, CodecKeyError, PayloadDecryptionErr
 export { dataConverterFromEnv, codecKeysFromEnv } from './codec/env.js';
 export { FAILURE_TYPES } from './workflows/definitions.js';
 export { humeFailureOf, type FailureDetails, type HumeFailure } from './workflows/failures.js';
-export { HumeBatchInput, ManifestItem } from './schemas/batch.js';
-export { HumeJobInput, type HumeJobResult } from './schemas/humeJob.js';
+export { ManifestItem } from './schemas/batch.js';
+export type { HumeJobResult } from './schemas/humeJob.js';
+export { HumeBatchInput, HumeJobInput } from './schemas/inputs.js';
 export type * from './workflows/definitions.js';

@@ -5,9 +5,10 @@
  * `workflowBundle` stays the user's (re-export `humeJob` and `humeBatch` from
  * `temporal-hume/workflows` in it). Only `workflows: 'ours'` gives a worker without workflows ours.
  *
- * Split workers: the job status check is a local activity, which runs on the worker that runs the
- * workflow, so a workflow-only worker takes the plugin with `activities: 'local'` (that check
- * only), and the activity workers take it with every activity (the default).
+ * Split workers: the job status check, and the submit of a job without files, are local activities,
+ * which run on the worker that runs the workflow, so a workflow-only worker takes the plugin with
+ * the same Hume client, callbacks and storage and `activities: 'local'` (those only), and the
+ * activity workers take it with every activity (the default).
  */
 import type { Client } from '@temporalio/client';
 import { SimplePlugin } from '@temporalio/plugin';
@@ -42,8 +43,11 @@ export interface HumeBatchPluginOptions {
   activities?: 'all' | 'local';
 }
 
-/** Activities our workflows run as local activities: on the workflow's own worker, never on an activity worker. */
-export const LOCAL_ACTIVITIES = ['humeCheckJob'] as const;
+/**
+ * Activities our workflows run as local activities, on the workflow's own worker. `humeSubmitJob`
+ * also runs scheduled, on activity workers (files, and every submit a local one hands over).
+ */
+export const LOCAL_ACTIVITIES = ['humeCheckJob', 'humeSubmitJob'] as const;
 
 /** Checked before anything is built: each problem names its option. */
 const Options = z.object({

@@ -24,7 +24,8 @@ export async function whileHeartbeating<T>(fn: (signal: AbortSignal, progress: P
   // attempt's, so an attempt that fails early does not erase where the last one got to.
   let details = previous;
   let reported = false;
-  const beat = () => (details === undefined ? context.heartbeat() : context.heartbeat(details));
+  // A local activity has no heartbeat: its workflow task is what notices a dead worker.
+  const beat = () => (context.info.isLocal ? undefined : details === undefined ? context.heartbeat() : context.heartbeat(details));
   beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   const progress: Progress = {

@@ -4,10 +4,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { HumeClient, LocalFileInput } from '../hume/client.js';
 import { HumeHttpError } from '../hume/errors.js';
+import { RequestLimiterBusy } from '../hume/rate-limit.js';
 import type { InferenceBaseRequest, InferenceJob } from '../hume/schemas.js';
 import { uploadFilename } from '../results/mapping.js';
 import type { ItemRecord } from '../schemas/batch.js';
-import { HumeJobInput, type LocalFile } from '../schemas/humeJob.js';
+import type { LocalFile } from '../schemas/humeJob.js';
+import { HumeJobInput } from '../schemas/inputs.js';
 import { describeIssues } from '../schemas/issues.js';
 import { isS3Location } from '../store/location.js';
 import type { Storage } from '../store/storage.js';
@@ -16,7 +18,7 @@ import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall, toActivityFailure } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
 import { SubmissionJournal } from './submissions.js';
-import { FAILURE_TYPES, METRICS } from '../workflows/definitions.js';
+import { FAILURE_TYPES, METRICS, SUBMIT_HANDED_OVER } from '../workflows/definitions.js';
 
 export interface CallbackConfig {
   /** Public base URL of the webhook receiver. */
@@ -45,6 +47,11 @@ export interface SubmittedJob {
 
 /** How much earlier than our clock said Hume may have stamped the job's creation. */
 const CLOCK_SKEW_MS = 60_000;
+/** Texts and URLs a local submit sends at most (well under the client's transfer-slot size); a larger request is the scheduled activity's (heartbeats, hours). */
+const LOCAL_SUBMIT_MAX_BYTES = 512 * 1024;
+
+/** A local submit stops before anything is written or sent: the workflow submits by the scheduled activity. */
+const handOver = (why: string) => ApplicationFailure.nonRetryable(`handed to the scheduled submit: ${why}`, SUBMIT_HANDED_OVER);
 
 export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | undefined, storage: Storage) {
   return async function humeSubmitJob({ input, attempt, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
@@ -65,9 +72,12 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       return { jobId, callbacks: willCallBack, adopted: true, sentAtMs };
     };
 
+    // Inside a workflow task a submit neither waits (for the request limiter) nor searches.
+    const local = Context.current().info.isLocal;
     return whileHeartbeating(async (signal, progress) => {
       const earlier = await journal.read();
       if (earlier?.jobId) return found(earlier.jobId, earlier.sentAtMs);
+      if (local && earlier?.sentAtMs !== undefined) throw handOver('an earlier try may have reached Hume: its job is looked for');
       // An earlier try may have reached Hume and lost the answer (timeout, reset, crash, reset workflow).
       if (earlier?.sentAtMs !== undefined) {
         const since = earlier.sentAtMs - CLOCK_SKEW_MS;
@@ -83,6 +93,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       const callbackUrl = buildCallbackUrl(callbacks?.baseUrl ?? NO_RECEIVER_BASE_URL, workflowId, callbacks?.secrets[0], submissionKey);
       const items = job.batch ? await loadBatch(storage, job.batch, job.config) : undefined;
       const { urls, texts, files } = items ? sourcesOf(items) : { urls: job.urls ?? [], texts: job.texts ?? [], files: job.files ?? [] };
+      if (local && (files.length > 0 || requestBytes(urls, texts) > LOCAL_SUBMIT_MAX_BYTES)) throw handOver('files, or more than 512 KiB of texts and URLs');
       const uploads = await Promise.all(files.map((file) => uploadOf(storage, file)));
       const request: InferenceBaseRequest = {
         ...job.config,
@@ -94,10 +105,14 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       await journal.write({ key: submissionKey, sentAtMs });
       let jobId: string;
       // Bytes sent, so a stalled upload shows in the pending activity (counts only: details reach history).
-      const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }) };
+      const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }), withoutWaiting: local };
       try {
         jobId = uploads.length ? await hume.startJobWithFiles(uploads, request, options) : await hume.startJob(request, options);
       } catch (err) {
+        if (err instanceof RequestLimiterBusy) {
+          await journal.write({ key: submissionKey });
+          throw handOver('the request limiter has no free slot');
+        }
         // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
         // so the next try need not search for one.
         if (err instanceof HumeHttpError && refusedOutright(err.status)) await journal.write({ key: submissionKey });
@@ -127,6 +142,8 @@ async function findSubmitted(hume: HumeClient, key: string, sinceMs: number, sig
 }
 
 const refusedOutright = (status = 500): boolean => status < 500 && status !== 408;
+
+const requestBytes = (urls: string[], texts: string[]): number => [...urls, ...texts].reduce((sum, value) => sum + Buffer.byteLength(value), 0);
 
 /**
  * A batch's failure is recorded in history, which must hold no item's URL, path or text: an

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { redriveRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
-import { HumeBatchInput } from '../schemas/batch.js';
+import { HumeBatchInput } from '../schemas/inputs.js';
 import { usageError } from './errors.js';
 import { followStarted } from './run.js';
 import { describeFlagIssues, integerArg } from './run-input.js';

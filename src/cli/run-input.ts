@@ -5,7 +5,8 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import type { JobConfig } from '../hume/schemas.js';
-import { HumeBatchInput, type ManifestFormat } from '../schemas/batch.js';
+import type { ManifestFormat } from '../schemas/batch.js';
+import { HumeBatchInput } from '../schemas/inputs.js';
 import { usageError } from './errors.js';
 
 /** The run flags that become input fields (commander's camelCase names). */

@@ -25,7 +25,7 @@ import {
   findNetworkError,
 } from './errors.js';
 import { parseJsonStream, JsonStreamError, type StreamJsonOptions } from './json-stream.js';
-import { DEFAULT_429_PAUSE_MS, type RequestRateLimiter } from './rate-limit.js';
+import { DEFAULT_429_PAUSE_MS, RequestLimiterBusy, type RequestRateLimiter } from './rate-limit.js';
 import type { RequestBody } from './request-body.js';
 import { parseRetryAfterMs } from './retryAfter.js';
 import { ErrorBody } from './schemas.js';
@@ -44,6 +44,8 @@ export interface CallOptions {
    * download, of the whole file, kept prefix included). For activity heartbeats.
    */
   onProgress?: (bytesSoFar: number) => void;
+  /** Throw `RequestLimiterBusy`, sending nothing, instead of waiting for the request limiter (a submit inside a workflow task). */
+  withoutWaiting?: boolean;
 }
 
 export interface HttpRequest {
@@ -124,7 +126,8 @@ export class HumeHttp {
     // still ends the wait, with its reason.
     const release = req.transfer?.slot ? await transfers?.acquire(options?.signal) : undefined;
     try {
-      await limiter?.acquire(options?.signal);
+      if (!options?.withoutWaiting) await limiter?.acquire(options?.signal);
+      else if (limiter && !limiter.tryAcquire()) throw new RequestLimiterBusy(call);
       return await this.#send(call, options, req, consume);
     } finally {
       release?.();

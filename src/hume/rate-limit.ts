@@ -9,6 +9,14 @@
  * None pauses on Retry-After. The bucket below is what we need and no more.
  */
 
+/** A call asked not to wait (`withoutWaiting`) found no free slot: nothing was sent. */
+export class RequestLimiterBusy extends Error {
+  constructor(call: string) {
+    super(`Hume ${call}: not sent, the request limiter has no free slot now`);
+    this.name = 'RequestLimiterBusy';
+  }
+}
+
 export interface RateLimitSettings {
   /** Sustained rate, requests per second (may be fractional). */
   requestsPerSecond: number;
@@ -80,6 +88,11 @@ export class RequestRateLimiter {
     this.#rate = Math.min(this.#rate, settings.requestsPerSecond);
     this.#burst = Math.min(this.#burst, settings.burst);
     this.#tokens = Math.min(this.#tokens, this.#burst);
+  }
+
+  /** Takes a slot if one is free now (no one waiting, no pause, a token left); never waits. */
+  tryAcquire(): boolean {
+    return this.#waiters.length === 0 && this.#take(this.#now());
   }
 
   /**

@@ -4,8 +4,8 @@
  * batches carry ranges plus a sha256 of their slice, and submit re-reads the slice.
  */
 import { z } from 'zod';
-import { JobConfig } from '../hume/schemas.js';
-import { Duration, PollingOptions } from './humeJob.js';
+import type { JobConfig } from '../hume/schemas.js';
+import { anyJobConfig, Duration, PollingOptions } from './humeJob.js';
 
 export const MANIFEST_FORMATS = ['jsonl', 'csv'] as const;
 export type ManifestFormat = (typeof MANIFEST_FORMATS)[number];
@@ -134,14 +134,16 @@ export interface BatchOutcome {
   }>;
 }
 
-export const HumeBatchInput = z
+/** The run input's schema around one for its model config, as `humeJobInputSchema`. */
+export function humeBatchInputSchema<C extends z.ZodType<JobConfig, unknown>>(config: C) {
+  return z
   .object({
     /** Names the results folder `<outDir>/<runId>`. @default the workflow id */
     runId: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only').optional(),
     manifest: z.object({ path: z.string().min(1), format: z.enum(MANIFEST_FORMATS).optional() }).optional(),
     /** Inline items for small runs (they do travel through history). */
     items: z.array(ManifestItem).max(1_000).optional(),
-    config: JobConfig.default({}),
+    config: config.default({} as Exclude<z.output<C>, undefined>),
     outDir: z.string().min(1),
     /** Run the valid items and list the invalid ones, instead of refusing the run. @default false */
     skipInvalid: z.boolean().optional(),
@@ -175,4 +177,8 @@ export const HumeBatchInput = z
   .refine((input) => (input.redrive ? !input.manifest && !input.items && !!input.runId : !!input.manifest !== !!input.items), {
     message: 'give exactly one of manifest or items (a redrive gives neither, and the runId to redrive)',
   });
-export type HumeBatchInput = z.input<typeof HumeBatchInput>;
+}
+export type { HumeBatchInput } from './inputs.js';
+
+/** What `humeBatch` checks at entry; the plan activity checks the model config whole. */
+export const HumeBatchEntry = humeBatchInputSchema(anyJobConfig);

@@ -5,7 +5,7 @@
  */
 import { msToNumber } from '@temporalio/common';
 import { z } from 'zod';
-import { JobConfig } from '../hume/schemas.js';
+import type { JobConfig } from '../hume/schemas.js';
 import { HUME_LIMITS } from '../hume/limits.js';
 import type { BatchRange, ManifestRef } from './batch.js';
 
@@ -53,7 +53,13 @@ export const BatchSource = z.object({
 });
 export type BatchSource = z.infer<typeof BatchSource>;
 
-export const HumeJobInput = z
+/**
+ * The job input's schema around a schema for its Hume model config: the whole one (`HumeJobInput`
+ * in inputs.ts, for clients and activities) or `anyJobConfig` (`HumeJobEntry`, what the workflow
+ * checks at entry).
+ */
+export function humeJobInputSchema<C extends z.ZodType<JobConfig, unknown>>(config: C) {
+  return z
   .object({
     /** Instead of texts/urls/files: a planned batch of a run's manifest. */
     batch: BatchSource.optional(),
@@ -61,7 +67,7 @@ export const HumeJobInput = z
     urls: z.array(z.url({ protocol: /^https?$/ })).max(HUME_LIMITS.maxUrlsPerJob).optional(),
     files: z.array(LocalFile).max(HUME_LIMITS.maxFilesPerJob).optional(),
     /** Models and transcription, as Hume takes them. */
-    config: JobConfig.default({}),
+    config: config.default({} as Exclude<z.output<C>, undefined>),
     /** Folder the predictions (and artifacts) are written to; created if missing. For a batch: `<run>/jobs/<batch>-<job id>`. */
     resultDir: z.string().min(1).optional(),
     /** Also download the artifacts zip. @default false */
@@ -82,7 +88,18 @@ export const HumeJobInput = z
     else if (!input.batch && inline === 0) ctx.addIssue({ code: 'custom', message: 'a job needs at least one text, url or file' });
     if (!input.batch && !input.resultDir) ctx.addIssue({ code: 'custom', path: ['resultDir'], message: 'required' });
   });
-export type HumeJobInput = z.input<typeof HumeJobInput>;
+}
+export type { HumeJobInput } from './inputs.js';
+
+/**
+ * A Hume model config seen from a workflow: an object, checked whole by the activities that send
+ * it (plan, submit). The workflow bundle builds its modules for every execution, and Hume's
+ * schemas cost ~24 ms of CPU to build, most of a job's workflow CPU (BENCHMARKS.md, issue 15).
+ */
+export const anyJobConfig = z.custom<JobConfig>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'an object: the Hume model config');
+
+/** What `humeJob` checks at entry: every field it reads, the model config as an object. */
+export const HumeJobEntry = humeJobInputSchema(anyJobConfig);
 
 const count = z.number().int().min(0);
 

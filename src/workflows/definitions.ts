@@ -29,6 +29,12 @@ export interface JobFinished {
 }
 export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
 
+/**
+ * A local submit that would have to wait (for the request limiter) or send a large body gives the
+ * submit to the scheduled activity at once, before anything is written or sent; never a job's end.
+ */
+export const SUBMIT_HANDED_OVER = 'SUBMIT_HANDED_OVER';
+
 /** Failure types our workflows end with, for callers to match on. */
 export const FAILURE_TYPES = {
   /** Input that no retry can fix; the message names the field. */
@@ -120,6 +126,12 @@ export interface BatchFinished {
   error?: string;
 }
 export const batchFinishedSignal = defineSignal<[BatchFinished]>('batchFinished');
+/**
+ * Sent by a parent run to the children it carried across continue-as-new: a lean child
+ * (src/workflows/lean.ts) reports its completion by `batchFinished` only once asked, since the
+ * run that started it hears of it from its close.
+ */
+export const reportWhenDoneSignal = defineSignal('reportWhenDone');
 
 export type RunState = 'planning' | 'running' | 'paused' | 'draining' | 'finalizing' | 'completed' | 'failed' | 'cancelled';
 

@@ -1,7 +1,7 @@
 /**
  * `humeBatch`: a whole manifest to one results folder. Plans the manifest, starts one `humeJob`
- * child per batch within a sliding window, hears back from each child (its report signal, its
- * result, or — for children carried across continue-as-new — a look-up of its state), pauses
+ * child per batch within a sliding window, hears back from each child (its result, its report
+ * signal — which carried children send once asked —, or a look-up of its state), pauses
  * itself when Hume refuses the account or batches keep failing, continues-as-new before its
  * history grows large, and writes the folder however it ends: completed, cancelled or failed.
  */
@@ -17,6 +17,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -30,7 +31,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { z } from 'zod';
 import type { HumeActivities } from '../activities/index.js';
 import type { BatchState } from '../activities/supervise.js';
-import { HumeBatchInput as HumeBatchInputSchema } from '../schemas/batch.js';
+import { HumeBatchEntry } from '../schemas/batch.js';
 import { describeIssues } from '../schemas/issues.js';
 import { fromLegacy, MAX_JOBS_IN_FLIGHT, SetMaxJobsInFlight, SetOnCancel } from '../schemas/updates.js';
 import {
@@ -45,12 +46,14 @@ import {
   pauseUpdate,
   type PlanResult,
   progressQuery,
+  reportWhenDoneSignal,
   resumeUpdate,
   type RunState,
   setMaxJobsInFlightUpdate,
   setOnCancelUpdate,
 } from './definitions.js';
 import { humeJob } from './humeJob.js';
+import { LEAN_BATCH } from './lean.js';
 import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { runDetails } from './run-details.js';
@@ -95,7 +98,7 @@ export async function humeBatch(input: HumeBatchInput): Promise<HumeBatchResult>
 export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry): Promise<HumeBatchResult> {
   const { continuation, ...input } = given;
   const carried = continuation ?? legacyCarried;
-  parseWorkflowInput(HumeBatchInputSchema, input, 'humeBatch');
+  parseWorkflowInput(HumeBatchEntry, input, 'humeBatch');
   const info = workflowInfo();
   // Handlers come first, so a pause or resize sent while the manifest is being planned is kept.
   const early = { paused: false, maxJobsInFlight: Math.min(input.maxJobsInFlight ?? DEFAULT_MAX_JOBS_IN_FLIGHT, MAX_JOBS_IN_FLIGHT) };
@@ -169,7 +172,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   const run = tracker;
   const carry = run.carry;
   publish();
-  // Children of earlier runs report by signal; one that ended silently (terminated) is found here.
+  // Children of earlier runs report by signal (once asked, below); one that ended silently (terminated) is found here.
   let supervising = false;
   const superviseUnawaited = () => {
     if (supervising) return;
@@ -177,6 +180,10 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
     void CancellationScope.nonCancellable(superviseCarried).catch(() => undefined).finally(() => (supervising = false));
   };
   if (run.inFlightCount > 0) superviseUnawaited();
+  // Lean children report their completion only when asked: this run did not start them, so it asks.
+  if (carried && run.inFlightCount > 0 && patched(LEAN_BATCH)) {
+    for (const batch of Object.values(carry.inFlight)) void CancellationScope.nonCancellable(() => askToReport(batch));
+  }
 
   // A new worker deployment version made current is a reason too: the run moves to it at once.
   const movesToNewBuild = () => newBuildIsCurrent(carry.leftBuild);
@@ -190,7 +197,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
     while (!run.finished) {
       await condition(() => run.hasRoom || run.finished || shouldContinueAsNew());
       if (shouldContinueAsNew() && !run.finished) {
-        // Children report by workflow id, so the next run hears from those still in flight.
+        // Children report by workflow id, so the next run, asking them, hears from those still in flight.
         await condition(allHandlersFinished);
         carry.continuedAsNew++;
         carry.leftBuild = movesToNewBuild() ? currentBuild() : undefined;
@@ -292,7 +299,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
       memo: { runId: carry.runId, batch: range.index, items: range.items },
     }));
     awaited.add(range.index);
-    // The report signal usually comes first; the result covers a child that could not send it.
+    // Its close tells this run (a failed child's report signal, with its Hume job ids, may come first).
     child.result().then(
       (done) => apply({ batch: range.index, workflowId, status: 'completed', jobIds: done.jobIds, items: done.batchItems ?? { completed: 0, failed: 0 } }),
       (err: unknown) => childEnded(batch, err),
@@ -326,10 +333,23 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
     for (const s of states) {
       const report = reportOf(s, carry.inFlight[s.batch]?.items ?? 0);
       if (report) apply(report);
-      // Still running (a new run of it, say): watched from here on, since no handle will tell.
-      else awaited.delete(s.batch);
+      // Still running (a new run of it, say): watched from here on, since no handle will tell, and asked to report.
+      else if (awaited.delete(s.batch) && carry.inFlight[s.batch] && patched(LEAN_BATCH)) {
+        const batch = carry.inFlight[s.batch]!;
+        void CancellationScope.nonCancellable(() => askToReport(batch));
+      }
     }
     if (batches.some((b) => carry.inFlight[b.range.index] && !awaited.has(b.range.index))) superviseUnawaited();
+  }
+
+  /** Asks a child carried over from the previous run to report when done; one already ended is looked up. */
+  async function askToReport(batch: InFlightBatch): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(batch.workflowId).signal(reportWhenDoneSignal);
+    } catch {
+      // Unless supervision's first look has settled it meanwhile.
+      if (carry.inFlight[batch.range.index]?.workflowId === batch.workflowId) await settle([batch]).catch(() => undefined);
+    }
   }
 
   /** Supervises the children this run cannot await, until none is left in flight. */
@@ -353,7 +373,11 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const [found] = await humeSettleBatches.executeWithOptions({ summary: SUMMARIES.settle(1) }, [{ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] }]);
-        if (found?.state === 'running' && found.ours) return superviseUnawaited();
+        if (found?.state === 'running' && found.ours) {
+          // Its start is not in this run's history (a reset run, say): it reports once asked.
+          if (patched(LEAN_BATCH)) void CancellationScope.nonCancellable(() => askToReport(batch));
+          return superviseUnawaited();
+        }
         if (found && found.state !== 'running') {
           // It ended between the refusal and the look-up: its report is as good as a start.
           const report = reportOf(found, batch.items);

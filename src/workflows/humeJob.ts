@@ -33,7 +33,7 @@ import {
 } from '@temporalio/workflow';
 import type { HumeActivities } from '../activities/index.js';
 import type { JobSnapshot } from '../activities/poll.js';
-import { HumeJobInput as HumeJobInputSchema } from '../schemas/humeJob.js';
+import { HumeJobEntry } from '../schemas/humeJob.js';
 import {
   type BatchFinished,
   batchFinishedSignal,
@@ -44,18 +44,21 @@ import {
   type HumeJobResult,
   type HumeJobStatus,
   jobFinishedSignal,
+  reportWhenDoneSignal,
   statusQuery,
+  SUBMIT_HANDED_OVER,
 } from './definitions.js';
 import { failureMessage } from './failure-message.js';
 import { parseWorkflowInput } from './input.js';
 import { SUMMARIES } from './summaries.js';
 import { continueAsNewSuggested, pinnedWhenVersioned } from './versioning.js';
+import { LEAN_JOB } from './lean.js';
 import { isAccountFailureMessage, isAccountFailureType, jitter, outageWaitMs, resubmitDelayMs } from './pacing.js';
 
 const DEFAULT_MAX_JOB_ATTEMPTS = 3;
 const DEFAULT_MAX_JOB_DURATION = '24 hours';
 const DEFAULT_RESUBMIT_DELAY = '30 seconds';
-/** Patch: a COMPLETED callback goes straight to the fetch (histories from before ask Hume first). */
+/** Patch: a COMPLETED callback goes straight to the fetch (histories from before ask Hume first; a lean job always does). */
 const FETCH_ON_COMPLETED_CALLBACK = 'fetch-on-completed-callback';
 /** Attempts of that fetch before the job asks Hume instead (a confirmed job's fetch is retried forever). */
 const SHORTCUT_FETCH_ATTEMPTS = 3;
@@ -81,6 +84,14 @@ const { humeCheckJob } = proxyLocalActivities<HumeActivities>({
   scheduleToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
+// A job without files is one short JSON request: submitted inside the workflow task (one marker
+// instead of three events and a task more). One try: whatever fails (a 5xx, a slow answer, a busy
+// request limiter, a large body) goes to the scheduled activity above, whose retries cost no
+// events and hold no workflow task; the submissions journal makes the two one submit.
+const { humeSubmitJob: humeSubmitJobHere } = proxyLocalActivities<HumeActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 // Pinned on a versioned worker: a job runs on the code that started it (its parent's build, when
 // a child) until it ends or continues as new.
@@ -95,6 +106,10 @@ export interface JobCarry {
   jobIds: string[];
   polls: number;
   callbacks: number;
+  /** The parent run asked for a report when done (it did not start this job: continue-as-new). */
+  reportAsked?: boolean;
+  /** Set by a lean run (src/workflows/lean.ts), for the run it continues as. */
+  lean?: boolean;
   /** The job being waited for. */
   waiting?: Waiting;
 }
@@ -118,11 +133,18 @@ export async function humeJob(input: HumeJobInput): Promise<HumeJobResult>;
 export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry): Promise<HumeJobResult> {
   const { continuation, ...input } = given;
   const carried = continuation ?? legacyCarried;
-  const job = parseWorkflowInput(HumeJobInputSchema, input, 'humeJob');
+  const job = parseWorkflowInput(HumeJobEntry, input, 'humeJob');
+  // Decided before the first command, and recorded: a job some older worker began replays its way.
+  const lean = patched(LEAN_JOB);
   const { workflowId } = workflowInfo();
   const maxJobAttempts = job.maxJobAttempts ?? DEFAULT_MAX_JOB_ATTEMPTS;
   const maxJobDurationMs = msOf(job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION);
   const carry: JobCarry = carried ?? { startedAt: Date.now(), attempt: 0, jobIds: [], polls: 0, callbacks: 0 };
+  if (lean) {
+    // Continued from a run that was not lean (an older build): its parent may never ask, so it reports.
+    if (carried && !carried.lean) carry.reportAsked = true;
+    carry.lean = true;
+  }
   // What only this run knows; attempt, job ids and counts are read from the carry.
   const status: Omit<HumeJobStatus, 'attempt' | 'maxJobAttempts' | 'jobIds' | 'polls' | 'callbacks'> = {
     phase: carry.waiting ? 'waiting' : 'submitting',
@@ -144,6 +166,9 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     carry.callbacks++;
     reported.set(jobId, status);
   }, { description: "Sent by the webhook receiver when Hume calls back: COMPLETED sends the job to fetch the predictions (served only for a completed job), anything else to ask Hume." });
+  setHandler(reportWhenDoneSignal, () => {
+    carry.reportAsked = true;
+  }, { description: 'Sent by a parent run that continued as new: this batch then reports its completion to it by signal (the run that started it hears of it from its close).' });
 
   try {
     for (;;) {
@@ -195,15 +220,13 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     try {
       // Not cut short by a cancellation: a request on its way to Hume may create a job, and a
       // cancelled job must still know (and record) the Hume job it leaves behind.
-      submitted = await CancellationScope.nonCancellable(() =>
-        humeSubmitJob.executeWithOptions({ summary: SUMMARIES.submit(job.batch?.range.index, job.batch?.range.items, attempt) }, [{
-          input,
-          attempt,
-          // Stable across reset and continue-as-new of the job, and for a batch of its run too:
-          // the first run id of a chain survives both, and names this run (not a later redrive).
-          submissionKey: `${workflowId}/${job.batch?.runChainId ?? workflowInfo().firstExecutionRunId}/${attempt}`,
-        }]),
-      );
+      submitted = await CancellationScope.nonCancellable(() => submit({
+        input,
+        attempt,
+        // Stable across reset and continue-as-new of the job, and for a batch of its run too:
+        // the first run id of a chain survives both, and names this run (not a later redrive).
+        submissionKey: `${workflowId}/${job.batch?.runChainId ?? workflowInfo().firstExecutionRunId}/${attempt}`,
+      }));
     } catch (err) {
       if (isAccountFailureType(failureType(err))) throw new AccountBlocked(failureMessage(err));
       throw err;
@@ -212,12 +235,29 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     status.jobId = submitted.jobId;
     // An adoption is logged by the activity that found the job.
     if (!submitted.adopted) log.info('submitted a Hume job', { jobId: submitted.jobId, attempt });
-    // Findable in the Temporal UI by Hume job id.
-    upsertMemo({ humeJobIds: carry.jobIds });
+    // Before lean jobs the job ids were in the memo too (an event per job).
+    if (!lean) upsertMemo({ humeJobIds: carry.jobIds });
     if (job.searchAttributes) upsertSearchAttributes([{ key: HUME_JOB_IDS, value: [...carry.jobIds] }]);
     // An adopted job's deadline runs from when it was first sent.
     carry.waiting = { jobId: submitted.jobId, callbacks: submitted.callbacks, submittedAt: submitted.sentAtMs ?? Date.now(), adopted: submitted.adopted };
     return carry.waiting;
+  }
+
+  /** Texts and URLs by a local activity first (a lean job); files, and whatever it could not send, by the scheduled one. */
+  async function submit(args: Parameters<HumeActivities['humeSubmitJob']>[0]) {
+    const summary = SUMMARIES.submit(job.batch?.range.index, job.batch?.range.items, args.attempt);
+    const hasFiles = job.batch ? job.batch.range.files > 0 : (job.files?.length ?? 0) > 0;
+    if (lean && !hasFiles) {
+      try {
+        return await humeSubmitJobHere.executeWithOptions({ summary }, [args]);
+      } catch (err) {
+        // Refused (400/401/403/422) is an answer; anything else (timeouts, 5xx, a slow link) goes on below.
+        const handedOver = failureType(err) === SUBMIT_HANDED_OVER;
+        if (!handedOver && (!(err instanceof TemporalFailure) || isCancellation(err) || isNonRetryable(err))) throw err;
+        if (!handedOver) log.info('submitting by a scheduled activity after the local one could not', { attempt: args.attempt, error: failureMessage(err) });
+      }
+    }
+    return humeSubmitJob.executeWithOptions({ summary }, [args]);
   }
 
   /** The job's result once its predictions are stored; none when a callback's word turned out early. */
@@ -237,7 +277,8 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     // Served: Hume has it completed, whether a check said so or the download did.
     status.humeStatus = 'COMPLETED';
     status.phase = 'completed';
-    await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
+    // The parent run that started this job hears of it from its close; a later one asks (a lean job).
+    if (!lean || carry.reportAsked) await reportToParent({ status: 'completed', items: stored.batchItems ?? { completed: 0, failed: 0 } });
     return {
       jobId: waiting.jobId,
       status: 'COMPLETED',
@@ -343,20 +384,24 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
         const still = last?.status ?? status.humeStatus ?? 'not confirmed';
         return { status: 'FAILED', message: `still ${still} after maxJobDuration (${job.maxJobDuration ?? DEFAULT_MAX_JOB_DURATION})` };
       }
-      const hinted = silenceMs > 0 ? await condition(() => reported.has(waiting.jobId), Math.min(silenceMs, left)) : false;
+      const heard = () => reported.has(waiting.jobId);
+      const wait = silenceMs <= 0 ? { hinted: false, cancelTimer() {} } : lean ? await reportOrSilence(heard, Math.min(silenceMs, left)) : { hinted: await condition(heard, Math.min(silenceMs, left)), cancelTimer() {} };
+      const { hinted } = wait;
       const said = reported.get(waiting.jobId);
       reported.delete(waiting.jobId);
       if (!hinted) carry.polls++;
       // Hume serves predictions of a completed job only, so fetching them is itself the check:
-      // a COMPLETED callback saves the state request (one request fewer per job).
-      if (hinted && said === 'COMPLETED' && !waiting.confirmFirst && patched(FETCH_ON_COMPLETED_CALLBACK)) {
+      // a COMPLETED callback saves the state request (one request fewer per job). Its timer is
+      // left to lapse with the job; on any other path it would fire into a task of its own.
+      if (hinted && said === 'COMPLETED' && !waiting.confirmFirst && (lean || patched(FETCH_ON_COMPLETED_CALLBACK))) {
         return { status: 'COMPLETED', fromCallback: true };
       }
+      wait.cancelTimer();
       let snapshot: JobSnapshot;
       try {
         snapshot = await checkJob(waiting.jobId);
       } catch (err) {
-        // A local activity's failure arrives unwrapped (ApplicationFailure, TimeoutFailure): any but a cancellation.
+        // A local activity's failure: an ApplicationFailure as thrown, or an ActivityFailure (timeouts); any but a cancellation.
         if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
         status.checkFailures++;
         status.lastError = `cannot check Hume job ${waiting.jobId}: ${failureMessage(err)}`;
@@ -372,7 +417,36 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
 
 const checkJob = (jobId: string) => humeCheckJob.executeWithOptions({ summary: SUMMARIES.check(jobId) }, [{ jobId }]);
 
-function failureType(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+/**
+ * `hinted` once `heard()`, not after `ms` of silence, like `condition(heard, ms)`, but a report
+ * leaves the timer running for the caller to cancel or not: a cancelled timer is an event, one
+ * still pending when the job ends is none (it fires into a task only if the job outlives it).
+ */
+async function reportOrSilence(heard: () => boolean, ms: number): Promise<{ hinted: boolean; cancelTimer(): void }> {
+  if (heard()) return { hinted: true, cancelTimer() {} };
+  const timer = new CancellationScope();
+  const silence = timer.run(() => sleep(ms)).then(() => false);
+  // The wait for the report is cancelled when the silence wins: a condition costs no event.
+  const listening = new CancellationScope();
+  const report = listening.run(() => condition(heard)).then(() => true);
+  const hinted = await Promise.race([report, silence]);
+  if (!hinted) listening.cancel();
+  return {
+    hinted,
+    cancelTimer: () => {
+      if (hinted) timer.cancel();
+    },
+  };
 }
+
+/** Ours, or the ApplicationFailure inside an activity's failure (a local activity's application failure arrives as thrown). */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
+function failureType(err: unknown): string | undefined {
+  return applicationFailureOf(err)?.type ?? undefined;
+}
+
+const isNonRetryable = (err: unknown): boolean => applicationFailureOf(err)?.nonRetryable === true;

@@ -1,6 +1,7 @@
 /** Looking inside fetched workflow histories: for secrets, plaintext and unencrypted payloads. */
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 
 /** Every string in a history, with payload bytes decoded, so a secret cannot hide in base64. */
 export function decodeAll(value: unknown): string {
@@ -45,3 +46,31 @@ export async function historiesOnTaskQueue(client: Client, taskQueue: string, at
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/**
+ * A history's events by type (`ACTIVITY_TASK_SCHEDULED`, `MARKER_RECORDED`, …), workflow task
+ * events left out: what the workflow's own commands and the world's messages cost.
+ */
+export function commandEvents(history: { events?: Array<{ eventType?: unknown }> | null }): string[] {
+  return (history.events ?? [])
+    .map((event) => (typeof event.eventType === 'string' ? event.eventType : temporal.api.enums.v1.EventType[Number(event.eventType)]!).replace(/^EVENT_TYPE_/, ''))
+    .filter((type) => !type.startsWith('WORKFLOW_TASK_'));
+}
+
+/**
+ * A job with a callback, texts only, start to end (workflow tasks aside): the lean-job patch's
+ * marker and TemporalChangeVersion, the submit as a local activity's marker inside the first task,
+ * the silence timer (left to lapse with the job, not cancelled), the callback, the fetch.
+ */
+export const CALLBACK_JOB_EVENTS = [
+  'WORKFLOW_EXECUTION_STARTED',
+  'MARKER_RECORDED',
+  'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  'MARKER_RECORDED',
+  'TIMER_STARTED',
+  'WORKFLOW_EXECUTION_SIGNALED',
+  'ACTIVITY_TASK_SCHEDULED',
+  'ACTIVITY_TASK_STARTED',
+  'ACTIVITY_TASK_COMPLETED',
+  'WORKFLOW_EXECUTION_COMPLETED',
+];

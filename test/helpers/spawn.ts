@@ -30,7 +30,7 @@ export function waitForLine(child: ChildProcessWithoutNullStreams, pattern: RegE
   });
 }
 
-/** Runs to completion and returns exit code and output. */
+/** Runs to completion and returns exit code and output: on 'close', once stdout and stderr are drained ('exit' can come first). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawnCli(args, env, cwd);
@@ -38,7 +38,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, cwd
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHumeEmulator, type HumeEmulator } from '../../src/emulator/index.js';
 import { HumeClient, type HumeClientOptions } from '../../src/hume/client.js';
 import { HumeError } from '../../src/hume/errors.js';
-import { DEFAULT_429_PAUSE_MS, DEFAULT_RATE_LIMIT, RequestRateLimiter, sharedRateLimiter } from '../../src/hume/rate-limit.js';
+import { DEFAULT_429_PAUSE_MS, DEFAULT_RATE_LIMIT, RequestLimiterBusy, RequestRateLimiter, sharedRateLimiter } from '../../src/hume/rate-limit.js';
 import { API_KEY, completedJob, sendJson, startRecordingProxy, startServer, type TestServer } from './helpers.js';
 
 const JOB_ID = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -164,6 +164,14 @@ describe('waiting for a slot', () => {
     expect(performance.now() - abortedAt).toBeLessThan(500);
     // An already aborted signal never queues.
     await expect(client!.listJobs({}, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a call asked not to wait is refused with nothing sent when no slot is free, and takes one that is', async () => {
+    const server = await startHume();
+    const [client] = clientsOf(1, { baseUrl: server.url, maxRequestsPerSecond: 0.5, maxRequestBurst: 1 });
+    await client!.startJob({ text: ['first'] }, { withoutWaiting: true }); // the only slot
+    await expect(client!.startJob({ text: ['second'] }, { withoutWaiting: true })).rejects.toBeInstanceOf(RequestLimiterBusy);
     expect(server.requests).toHaveLength(1);
   });
 

@@ -109,7 +109,9 @@ describe('temporal-hume list / status / resize', () => {
     expect(watched.stdout).toMatch(/^state +completed$/m);
     expect(watched.stdout).toMatch(/^items +3 completed, 0 failed, 0 invalid, 0 not run$/m);
 
-    const after = JSON.parse((await cli('list', '--json', '--limit', '1000')).stdout) as ListJson;
+    const listedAfter = await cli('list', '--json', '--limit', '1000');
+    expect(listedAfter.code, listedAfter.stderr).toBe(0);
+    const after = JSON.parse(listedAfter.stdout) as ListJson;
     expect(after.runs.find((r) => r.runId === runId)).toMatchObject({ status: 'COMPLETED', state: 'completed', items: { done: 3, total: 3 }, folder: join(out, runId) });
 
     const ended = await cli('resize', runId, '5');

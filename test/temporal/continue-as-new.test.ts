@@ -68,9 +68,20 @@ describe('humeBatch on a server that suggests continue-as-new early', () => {
       await batch(0).terminate('operator test');
       await expect.poll(async () => (await run.progress()).jobs.failed, { timeout: 90_000, interval: 1_000 }).toBe(1);
       expect((await run.progress()).failures).toEqual([{ batch: 0, error: 'terminated by operator' }]);
+      // The terminated batch's Hume job is counted all the same: supervision read it from the submissions journal.
+      expect((await run.progress()).humeJobsCreated).toBe(1);
       for (const b of [1, 2]) await batch(b).signal(jobFinishedSignal, { jobId: jobIds[b]!, status: 'COMPLETED' });
       const result = await run.result();
       expect(result.summary.items).toMatchObject({ completed: 2, failed: 1 });
+      expect((await run.progress()).humeJobsCreated).toBe(3);
+      // The run that did not start them asked them to report, and they did, by signal.
+      for (const b of [1, 2]) {
+        const events = (await batch(b).fetchHistory()).events!;
+        expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'reportWhenDone')).toBe(true);
+        expect(events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'batchFinished')).toHaveLength(1);
+      }
+      const reports = (await run.workflow.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'batchFinished');
+      expect(reports).toHaveLength(2);
     } finally {
       stack.emulator.setFaults({ callbackDropRate: 0 });
     }

@@ -6,10 +6,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, redriveRun, startRun } from '../../src/client.js';
 import { FAILURE_TYPES, humeFailureOf } from '../../src/index.js';
+import type { humeJob } from '../../src/workflows/index.js';
 import { HumeClient } from '../../src/hume/client.js';
 import type { HumeBatchInput } from '../../src/schemas/batch.js';
 import { API_KEY, type Stack, startStack } from '../helpers/hume-stack.js';
 import { serveFolder, writeMixedManifest } from '../helpers/manifests.js';
+import { CALLBACK_JOB_EVENTS, commandEvents } from '../helpers/history.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 // Every model, so texts, audio and images all have something to run.
@@ -327,9 +329,20 @@ describe('humeBatch', () => {
     };
     const workflowId = run.workflow.workflowId;
     await expect.poll(() => found(`HumeRunId = "${runId}"`)).toEqual([workflowId, `${workflowId}/batch-0`, `${workflowId}/batch-1`].sort());
-    const child = await stack.temporal.client.workflow.getHandle(`${workflowId}/batch-1`).describe();
-    const [jobId] = child.memo?.humeJobIds as string[];
+    const [jobId] = (await stack.temporal.client.workflow.getHandle<typeof humeJob>(`${workflowId}/batch-1`).result()).jobIds;
     await expect.poll(() => found(`HumeJobIds = "${jobId}"`)).toEqual([`${workflowId}/batch-1`]);
+  });
+
+  it('hears that a batch completed from its child\'s close: no report signal, and texts submitted inside a workflow task', async () => {
+    const run = await start({ items: [{ text: 'first' }, { text: 'second' }], limits: { maxTextsPerJob: 1 }, config: { models: { language: {} } } });
+    const result = await run.result();
+    expect(result.summary.items).toMatchObject({ completed: 2, failed: 0 });
+    expect((await run.progress()).humeJobsCreated).toBe(2);
+    for (const b of [0, 1]) {
+      const child = stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-${b}`);
+      expect(commandEvents(await child.fetchHistory())).toEqual(CALLBACK_JOB_EVENTS);
+    }
+    expect(commandEvents(await run.workflow.fetchHistory())).not.toContain('WORKFLOW_EXECUTION_SIGNALED');
   });
 
   it('can be found again by run id', async () => {

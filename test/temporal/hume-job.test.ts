@@ -7,7 +7,7 @@ import { type HumeJobInput, type HumeJobResult, humeFailureOf, humeJob, jobFinis
 import { HumeClient } from '../../src/hume/client.js';
 import { startSubmitDelayProxy } from '../helpers/delay-proxy.js';
 import { API_KEY, type Stack, startStack, WEBHOOK_SECRET } from '../helpers/hume-stack.js';
-import { decodeAll } from '../helpers/history.js';
+import { CALLBACK_JOB_EVENTS, commandEvents, decodeAll } from '../helpers/history.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 const config = { models: { language: { sentiment: {} } } };
@@ -63,13 +63,33 @@ describe('humeJob with callbacks', () => {
     expect(status).toMatchObject({ phase: 'completed', humeStatus: 'COMPLETED', polls: 0, attempt: 1 });
     expect(status.callbacks).toBeGreaterThanOrEqual(1);
     expect(jobsCreated(stack) - before).toBe(1);
-    expect((await handle.describe()).memo).toEqual({ humeJobIds: [result.jobId] });
+    // No memo: the job id is in the result, the status query and the submissions journal.
+    expect((await handle.describe()).memo ?? {}).toEqual({});
     // Two requests for the job (and one for the artifacts asked for): the COMPLETED callback goes
     // straight to the predictions, which Hume serves for a completed job only. (The test's own
     // download above is the second predictions request.)
     const requests = stack.emulator.stats().requests;
     expect({ submit: requests.submit - requestsBefore.submit, details: requests.details - requestsBefore.details, predictions: requests.predictions - requestsBefore.predictions })
       .toEqual({ submit: 1, details: 0, predictions: 1 + 1 });
+  });
+
+  it('costs a workflow task for the submit, one for the callback, one for the fetch, and no memo', async () => {
+    const handle = await run(stack, { texts: ['Counted events.'], config, polling: noPollForAnHour });
+    await handle.result();
+    expect(commandEvents(await handle.fetchHistory())).toEqual(CALLBACK_JOB_EVENTS);
+  });
+
+  it('hands a submit the local activity could not finish to the scheduled one, which adopts the job it created', async () => {
+    const before = jobsCreated(stack);
+    // The local try creates the job and loses the answer: the scheduled submit finds it by its key.
+    stack.emulator.failNext({ count: 1, route: 'submit', status: 503, afterHandling: true });
+    const handle = await run(stack, { texts: ['Handed over.'], config, polling: noPollForAnHour });
+    const result = await handle.result();
+    expect(result.jobIds).toHaveLength(1);
+    expect(jobsCreated(stack) - before).toBe(1);
+    const history = await handle.fetchHistory();
+    const scheduled = history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['humeSubmitJob', 'humeFetchResults']);
   });
 
   it('asks Hume when a COMPLETED callback comes early, and completes on the real one', async () => {
@@ -231,6 +251,26 @@ describe('humeJob with callbacks', () => {
     expect(text).toContain('Keep my secrets.');
     expect(text).not.toContain(API_KEY);
     expect(text).not.toContain(WEBHOOK_SECRET);
+  });
+});
+
+describe('humeJob behind a busy request limiter', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // One request every 2 s: jobs started together find no free slot for a submit in their workflow task.
+    stack = await startStack({ maxRequestsPerSecond: 0.5 });
+  });
+  afterAll(() => stack.close());
+
+  it('hands the submit to the scheduled activity before sending anything: one Hume job each, no search', async () => {
+    const before = jobsCreated(stack);
+    const handles = await Promise.all([1, 2, 3].map((n) => run(stack, { texts: [`Queued ${n}.`], config, polling: noPollForAnHour })));
+    const results = await Promise.all(handles.map((handle) => handle.result()));
+    expect(results.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect(jobsCreated(stack) - before).toBe(3);
+    expect(stack.emulator.stats().requests.list).toBe(0);
+    const scheduled = await Promise.all(handles.map(async (handle) => (await handle.fetchHistory()).events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])));
+    expect(scheduled.filter((names) => names.includes('humeSubmitJob')).length).toBeGreaterThanOrEqual(1);
   });
 });
 

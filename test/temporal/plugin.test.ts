@@ -42,7 +42,7 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
     expect(worker.options.activities.has('humeSubmitJob')).toBe(true);
   });
 
-  it('runs our activities on an activity-only worker, which stays one, beside a workflow worker with only our local activity', async () => {
+  it('runs our activities on an activity-only worker, which stays one, beside a workflow worker with only our local activities', async () => {
     const activitiesOnly = await Worker.create({
       connection: temporal.nativeConnection,
       taskQueue: temporal.taskQueue,
@@ -56,8 +56,8 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
       workflowBundle: await testWorkflowBundle(),
       plugins: [new HumeBatchPlugin({ hume: { apiKey: emulator.apiKey, baseUrl: emulator.url }, activities: 'local' })],
     });
-    // The status check runs beside the workflow; submit and fetch can only run on the other worker.
-    expect([...workflowsOnly.options.activities.keys()]).toEqual(['humeCheckJob']);
+    // The status check and the submit of texts run beside the workflow; the fetch only on the other worker.
+    expect([...workflowsOnly.options.activities.keys()]).toEqual(['humeCheckJob', 'humeSubmitJob']);
     const run = temporal.client.workflow.execute(humeJob, {
       taskQueue: temporal.taskQueue,
       workflowId: uniqueId('plugin-split'),

@@ -87,10 +87,12 @@ describe('the Temporal Web UI of a running run', () => {
     await markdownPanel(page, 'Details').getByText(runId, { exact: true }).waitFor();
   });
 
-  it("names the batch's submit activity by its summary in the batch's timeline", async () => {
+  it("shows the batch's submit in its timeline, and its summary in its event history", async () => {
     await page.goto(workflowUrl(uiUrl, batch(0)));
     await page.waitForURL((url) => url.pathname.endsWith('/history'));
-    await page.locator('svg text', { hasText: 'humeSubmitJob • submit batch 0 · 10 items' }).waitFor();
+    // Texts are submitted by a local activity: the timeline names its marker by activity type.
+    await page.locator('svg text', { hasText: 'humeSubmitJob' }).waitFor();
+    await page.getByText('submit batch 0 · 10 items').first().waitFor();
   });
 
   it('lists the run, and only the run, for HumeRunState = "running" in the workflow list', async () => {
