@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -150,7 +150,9 @@ describe('humeBatch', () => {
       expect((await run.progress()).jobs.pending).toBe(2);
       // Line 12 (batch 2) is edited, at a different length: every byte after it moves.
       lines[11] = JSON.stringify({ id: 'e12', text: 'edited while the run was running' });
-      await writeFile(path, `${lines.join('\n')}\n`);
+      // Replaced whole (as an editor saving does), so a submit reading another batch never sees it half-written.
+      await writeFile(`${path}.tmp`, `${lines.join('\n')}\n`);
+      await rename(`${path}.tmp`, path);
       result = await run.result();
     } finally {
       stack.emulator.setFaults({ callbackDelayMs: 0 });
