@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  makeTelemetryFilterString,
   NativeConnection,
   Runtime,
   type WorkflowBundleWithSourceMap,
@@ -47,8 +48,11 @@ export interface OurRun {
 }
 
 export async function startBenchTemporal(): Promise<BenchTemporal> {
-  // Worker logs go to stderr at WARN: stdout carries the table only.
-  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)) });
+  // Worker logs go to stderr at WARN, the core's own too (it writes to stdout by default): stdout carries the table only.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)),
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
   const server = await startDevServer({ headless: true });
   const [connection, clientConnection, bundle] = await Promise.all([
     NativeConnection.connect({ address: server.address }),

@@ -22,7 +22,7 @@ import { FINALIZE_CHECKPOINT_JSON, INDEX_JSONL, jobDir, RUN_JSON, shardRowsPath,
 import { MetaColumns } from '../results/metadata.js';
 import { OutcomeFinder } from '../results/outcome.js';
 import { BatchRangeRecord, readRecords } from '../results/records.js';
-import { RunOutput, SavedOutput } from '../results/run-output.js';
+import { RunOutput, SavedOutput, type RowSpan } from '../results/run-output.js';
 import { readShard, writeShards, type ShardRecord } from '../results/shards.js';
 import { priorRuns, RunTally, runJson, SavedTally, summaryJson, type RunInfo, type RunSummary } from '../results/summary.js';
 import type { BatchOutcome, BatchRange, ItemRecord, ManifestRef, PlanResult } from '../schemas/batch.js';
@@ -219,14 +219,19 @@ async function copyJobRows(
   const claimed = new Set(outcome.items.map((item) => item.sourceIndex));
   const unclaimed = shard.sources.filter((source) => !claimed.has(source.index)).map((source) => ({ source, item: undefined }));
   let predictionErrors = 0;
+  const spans = new Map<ModelName, RowSpan[]>();
   for (const { source, item } of [...owners, ...unclaimed]) {
     if (!source) continue;
     const rowEnd = meta.rowEnd(item?.metadata);
     for (const [model, range] of Object.entries(source.rows) as [ModelName, [number, number, number]][]) {
-      await out.copyRows(model, shard.specs[model]!, shardRowsPath(folder, model), range, rowEnd);
+      const modelSpans = spans.get(model) ?? [];
+      if (modelSpans.length === 0) spans.set(model, modelSpans);
+      modelSpans.push({ range, rowEnd });
     }
     predictionErrors += source.errors;
   }
+  // Model by model: each model's rows go to a file of their own, in the same order as before.
+  for (const [model, modelSpans] of spans) await out.copyRows(model, shard.specs[model]!, shardRowsPath(folder, model), modelSpans);
   return predictionErrors;
 }
 

@@ -37,6 +37,11 @@ export class TransferSlots {
     return this.#running;
   }
 
+  /** Transfers waiting for a slot now. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   /** Lowers the bound to `max` if that is stricter; running transfers finish, new ones wait. */
   tighten(max: number): void {
     assertMax(max);

@@ -4,6 +4,7 @@
  * those lengths. A model's file opens (header first) when its first rows arrive; its header is
  * then fixed for the run, and every later job's rows must be laid out under the same one.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { MODEL_NAMES, type ModelName } from '../hume/schemas.js';
@@ -28,6 +29,24 @@ interface OpenCsv {
 
 const NEWLINE = 10;
 const QUOTE = 34;
+
+/** A shard's rows `[start, end)` (bytes) holding `rows` rows, and what ends each of them. */
+export interface RowSpan {
+  range: readonly [start: number, end: number, rows: number];
+  rowEnd: string;
+}
+
+/** The spans in runs of neighbours, each starting where the one before it ended. */
+function adjacentRuns(spans: readonly RowSpan[]): RowSpan[][] {
+  const runs: RowSpan[][] = [];
+  for (const span of spans) {
+    if (span.range[1] <= span.range[0]) continue;
+    const last = runs.at(-1);
+    if (last && last.at(-1)!.range[1] === span.range[0]) last.push(span);
+    else runs.push([span]);
+  }
+  return runs;
+}
 
 export class RunOutput {
   readonly #store: ResultStore;
@@ -68,35 +87,52 @@ export class RunOutput {
   }
 
   /**
-   * Copies rows `[start, end)` of a shard's `rows/<model>.csv` (laid out under `spec`), ending
-   * each row with `rowEnd` (its item's meta cells) before its newline.
+   * Copies rows of a shard's `rows/<model>.csv` (laid out under `spec`): each span's bytes
+   * `[start, end)`, every row ended with the span's `rowEnd` (its item's meta cells) before its
+   * newline. Spans that follow each other in the file are read in one pass: a job's items one
+   * read each would open the file (or send a ranged GET) a hundred times for a hundred texts.
    */
-  async copyRows(model: ModelName, spec: TableSpec, shardPath: string, [start, end, rows]: readonly [number, number, number], rowEnd: string): Promise<void> {
+  async copyRows(model: ModelName, spec: TableSpec, shardPath: string, spans: readonly RowSpan[]): Promise<void> {
     const csv = this.#csv.get(model) ?? (await this.#openCsv(model, spec));
     // Rows laid out under another header would land in the wrong columns.
     if (JSON.stringify(csv.spec) !== JSON.stringify(spec)) throw new Error(`${shardPath}: rows laid out under another ${model} header than the run's`);
+    for (const run of adjacentRuns(spans)) await this.#copyRun(csv.writer, shardPath, run);
+    const rows = spans.reduce((sum, span) => sum + span.range[2], 0);
+    csv.rows += rows;
+    this.rowsCopied += rows;
+  }
+
+  async #copyRun(writer: ResumableWriter, shardPath: string, run: readonly RowSpan[]): Promise<void> {
+    const start = run[0]!.range[0];
+    let at = start;
+    let span = 0;
+    const decoder = new StringDecoder('utf8');
     let inQuotes = false;
-    for await (const chunk of this.#store.readRange(shardPath, start, end)) {
-      if (rowEnd === '') {
-        await csv.writer.write(chunk);
+    const asIs = run.every((span) => span.rowEnd === '');
+    for await (const chunk of this.#store.readBytes(shardPath, start, run.at(-1)!.range[1])) {
+      if (asIs) {
+        await writer.write(decoder.write(chunk));
         continue;
       }
-      // A newline ends a row only outside quotes: a quoted cell (a text) may hold newlines.
+      // Bytes, not text: a quote or a newline never occurs inside a multi-byte UTF-8 character.
       const parts: string[] = [];
       let from = 0;
       for (let i = 0; i < chunk.length; i++) {
-        const c = chunk.charCodeAt(i);
+        const c = chunk[i];
         if (c === QUOTE) inQuotes = !inQuotes;
+        // A newline ends a row only outside quotes: a quoted cell (a text) may hold newlines.
         else if (c === NEWLINE && !inQuotes) {
-          parts.push(chunk.slice(from, i), rowEnd, '\n');
+          while (at + i >= run[span]!.range[1]) span++;
+          parts.push(decoder.write(chunk.subarray(from, i)), run[span]!.rowEnd, '\n');
           from = i + 1;
         }
       }
-      parts.push(chunk.slice(from));
-      await csv.writer.write(parts.join(''));
+      parts.push(decoder.write(chunk.subarray(from)));
+      at += chunk.length;
+      await writer.write(parts.join(''));
     }
-    csv.rows += rows;
-    this.rowsCopied += rows;
+    const rest = decoder.end();
+    if (rest) await writer.write(rest);
   }
 
   async save(): Promise<SavedOutput> {

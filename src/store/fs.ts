@@ -231,10 +231,6 @@ export function createFsStore(root: string): ResultStore {
         return new FsResumableWriter(abs, partialPath, handle, resumeAt);
       });
     },
-    readRange(path, start, end) {
-      if (end <= start) return (async function* () {})();
-      return createReadStream(resolvePath(path), { start, end: end - 1, encoding: 'utf8', highWaterMark: 1 << 20 });
-    },
     readBytes(path, start = 0, end) {
       if (end !== undefined && end <= start) return (async function* () {})();
       return createReadStream(resolvePath(path), { start, ...(end !== undefined && { end: end - 1 }), highWaterMark: 1 << 20 });

@@ -114,7 +114,7 @@ export function createS3Store(client: S3Client, location: S3Location): ResultSto
   const rangeHeader = (start: number, end?: number): string | undefined =>
     start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? '' : end - 1}`;
   /** Bytes `start` to `end` (exclusive, or the end); a start at or past the end gives none. */
-  async function* streamBytes(ref: ObjectRef, start: number, end?: number, encoding?: BufferEncoding): AsyncGenerator<Buffer | string> {
+  async function* streamBytes(ref: ObjectRef, start: number, end?: number): AsyncGenerator<Buffer> {
     if (end !== undefined && end <= start) return;
     let body: Readable;
     try {
@@ -123,7 +123,6 @@ export function createS3Store(client: S3Client, location: S3Location): ResultSto
       if (statusOf(err) === 416) return;
       throw err;
     }
-    if (encoding) body.setEncoding(encoding);
     yield* body;
   }
   const put = (ref: ObjectRef, body: string | Buffer, ifNoneMatch?: '*') =>
@@ -250,11 +249,8 @@ export function createS3Store(client: S3Client, location: S3Location): ResultSto
         return new S3ResumableWriter(uploads, ref, created.UploadId, [], Buffer.alloc(0));
       });
     },
-    readRange(path, start, end) {
-      return streamBytes(locate(path), start, end, 'utf8') as AsyncIterable<string>;
-    },
     readBytes(path, start = 0, end) {
-      return streamBytes(locate(path), start, end) as AsyncIterable<Buffer>;
+      return streamBytes(locate(path), start, end);
     },
     async size(path) {
       const ref = locate(path);

@@ -43,9 +43,7 @@ export interface ResultStore {
    * bytes (an error when none is there with at least that many).
    */
   createResumableWriter(path: string, resumeAt?: number): Promise<ResumableWriter>;
-  /** Text of bytes `start` (inclusive) to `end` (exclusive) of a file, streamed; on S3 a ranged GET. */
-  readRange(path: string, start: number, end: number): AsyncIterable<string>;
-  /** Bytes `start` (inclusive) to `end` (exclusive, default: the end) of a file, streamed; a missing file is an error. */
+  /** Bytes `start` (inclusive) to `end` (exclusive, default: the end) of a file, streamed (on S3 a ranged GET); a missing file is an error. */
   readBytes(path: string, start?: number, end?: number): AsyncIterable<Buffer>;
   /** A file's size in bytes, or `undefined` when there is none. */
   size(path: string): Promise<number | undefined>;

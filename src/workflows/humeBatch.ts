@@ -181,9 +181,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   };
   if (run.inFlightCount > 0) superviseUnawaited();
   // Lean children report their completion only when asked: this run did not start them, so it asks.
-  if (carried && run.inFlightCount > 0 && patched(LEAN_BATCH)) {
-    for (const batch of Object.values(carry.inFlight)) void CancellationScope.nonCancellable(() => askToReport(batch));
-  }
+  if (carried) for (const batch of Object.values(carry.inFlight)) askToReport(batch);
 
   // A new worker deployment version made current is a reason too: the run moves to it at once.
   const movesToNewBuild = () => newBuildIsCurrent(carry.leftBuild);
@@ -334,22 +332,25 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
       const report = reportOf(s, carry.inFlight[s.batch]?.items ?? 0);
       if (report) apply(report);
       // Still running (a new run of it, say): watched from here on, since no handle will tell, and asked to report.
-      else if (awaited.delete(s.batch) && carry.inFlight[s.batch] && patched(LEAN_BATCH)) {
-        const batch = carry.inFlight[s.batch]!;
-        void CancellationScope.nonCancellable(() => askToReport(batch));
-      }
+      else if (awaited.delete(s.batch) && carry.inFlight[s.batch]) askToReport(carry.inFlight[s.batch]!);
     }
     if (batches.some((b) => carry.inFlight[b.range.index] && !awaited.has(b.range.index))) superviseUnawaited();
   }
 
-  /** Asks a child carried over from the previous run to report when done; one already ended is looked up. */
-  async function askToReport(batch: InFlightBatch): Promise<void> {
-    try {
-      await getExternalWorkflowHandle(batch.workflowId).signal(reportWhenDoneSignal);
-    } catch {
-      // Unless supervision's first look has settled it meanwhile.
-      if (carry.inFlight[batch.range.index]?.workflowId === batch.workflowId) await settle([batch]).catch(() => undefined);
-    }
+  /**
+   * Asks a batch this run did not start to report when done (runs recorded before the patch do
+   * not); one already ended is looked up. Not cancellable, not awaited.
+   */
+  function askToReport(batch: InFlightBatch): void {
+    if (!patched(LEAN_BATCH)) return;
+    void CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(batch.workflowId).signal(reportWhenDoneSignal);
+      } catch {
+        // Unless supervision's first look has settled it meanwhile.
+        if (carry.inFlight[batch.range.index]?.workflowId === batch.workflowId) await settle([batch]).catch(() => undefined);
+      }
+    });
   }
 
   /** Supervises the children this run cannot await, until none is left in flight. */
@@ -375,7 +376,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
         const [found] = await humeSettleBatches.executeWithOptions({ summary: SUMMARIES.settle(1) }, [{ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] }]);
         if (found?.state === 'running' && found.ours) {
           // Its start is not in this run's history (a reset run, say): it reports once asked.
-          if (patched(LEAN_BATCH)) void CancellationScope.nonCancellable(() => askToReport(batch));
+          askToReport(batch);
           return superviseUnawaited();
         }
         if (found && found.state !== 'running') {

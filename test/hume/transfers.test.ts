@@ -9,9 +9,10 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HumeClient, type HumeClientOptions } from '../../src/hume/client.js';
 import { HumeError } from '../../src/hume/errors.js';
+import { sharedTransferSlots } from '../../src/hume/transfer-slots.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { API_KEY, completedJob, sendJson, startFileServer, startServer, type FileServer } from './helpers.js';
 
@@ -305,16 +306,29 @@ describe('concurrency of transfers', () => {
   });
 
   it('a wait for a slot ends with the call signal', async () => {
-    const server = await startFileServer(randomBytes(256 * 1024), { dribble: { bytes: 32 * 1024, everyMs: 40 } });
-    const { client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
+    // The first download holds the only slot for seconds (it dribbles 1 MB), so the second one surely waits.
+    const server = await startFileServer(randomBytes(MB), { dribble: { bytes: 4 * 1024, everyMs: 20 } });
+    const { link, client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
+    const slots = sharedTransferSlots(link.url, 1);
+    const stopFirst = new AbortController();
+    let holding!: () => void;
+    const firstHoldsTheSlot = new Promise<void>((resolve) => (holding = resolve));
+    const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { signal: stopFirst.signal, onProgress: () => holding() });
+    await firstHoldsTheSlot;
+
     const reason = new Error('activity cancelled');
     const controller = new AbortController();
-    // Cancelled while the first download holds the slot (it is sending bytes), whatever the machine's load.
-    const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { onProgress: () => controller.abort(reason) });
     const second = client.downloadArtifacts(JOB, join(dir, 'second.zip'), { signal: controller.signal });
+    await vi.waitFor(() => expect(slots.waiting).toBe(1));
+    controller.abort(reason);
     await expect(second).rejects.toBe(reason);
-    await first;
+    expect({ running: slots.running, waiting: slots.waiting }).toEqual({ running: 1, waiting: 0 });
+
+    const stopped = new Error('test over');
+    stopFirst.abort(stopped);
+    await expect(first).rejects.toBe(stopped);
     expect(server.requests).toHaveLength(1);
+    expect(slots.running).toBe(0);
   });
 });
 

@@ -44,14 +44,6 @@ describe('createFsStore', () => {
     await expect(store.createResumableWriter('csv/face.csv', 3)).rejects.toThrow(/face\.csv\.partial/);
   });
 
-  it('reads a byte range of a file as text', async () => {
-    const store = createFsStore(root);
-    await writeFile(join(root, 'rows.csv'), 'a,1\nb,\u00e9\nc,3\n');
-    let text = '';
-    for await (const chunk of store.readRange('rows.csv', 4, 4 + Buffer.byteLength('b,\u00e9\n'))) text += chunk;
-    expect(text).toBe('b,\u00e9\n');
-  });
-
   it('abort keeps the previous file and leaves no temporary file', async () => {
     const store = createFsStore(root);
     await store.writeJson('summary.json', { v: 1 });

@@ -90,6 +90,11 @@ describe('humeJob with callbacks', () => {
     const history = await handle.fetchHistory();
     const scheduled = history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled).toEqual(['humeSubmitJob', 'humeFetchResults']);
+    // The local try came first: its marker records the failure it handed over (the adopted job's state check is the next one).
+    const firstMarker = history.events!.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const firstScheduled = history.events!.findIndex((e) => e.activityTaskScheduledEventAttributes);
+    expect(firstMarker).toBeGreaterThan(-1);
+    expect(firstMarker).toBeLessThan(firstScheduled);
   });
 
   it('asks Hume when a COMPLETED callback comes early, and completes on the real one', async () => {
