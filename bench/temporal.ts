@@ -17,7 +17,7 @@ import { type DevServer, startDevServer } from '../src/devserver/index.js';
 import type { HumeEmulator } from '../src/emulator/index.js';
 import type { HumeBatchInput, HumeBatchResult } from '../src/workflows/definitions.js';
 import { startReceiver } from '../src/webhook/index.js';
-import { createHumeWorker, workflowsPath } from '../src/worker.js';
+import { createHumeWorker, sharedWorkflowModules, workflowsPath } from '../src/worker.js';
 
 const WEBHOOK_SECRET = 'bench-webhook-secret-4c1d9e07';
 /**
@@ -57,7 +57,7 @@ export async function startBenchTemporal(): Promise<BenchTemporal> {
   const [connection, clientConnection, bundle] = await Promise.all([
     NativeConnection.connect({ address: server.address }),
     Connection.connect({ address: server.address }),
-    bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silent }),
+    bundleWorkflowCode({ workflowsPath: workflowsPath(), preloadModules: sharedWorkflowModules(), logger: silent }),
   ]);
   const client = new Client({ connection: clientConnection });
   return {

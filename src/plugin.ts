@@ -12,7 +12,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { SimplePlugin } from '@temporalio/plugin';
-import type { WorkerInterceptors, WorkerOptions } from '@temporalio/worker';
+import type { BundleOptions, WorkerInterceptors, WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { type CallbackConfig, createActivities } from './activities/index.js';
 import { HumeClient, type HumeClientOptions } from './hume/client.js';
@@ -20,7 +20,7 @@ import { callbackMetrics, humeRequestMetrics } from './metrics.js';
 import { describeIssues } from './schemas/issues.js';
 import { createStorage, type Storage } from './store/storage.js';
 import { type RunningReceiver, startReceiver } from './webhook/receiver.js';
-import { workflowsPath } from './worker.js';
+import { sharedWorkflowModules, workflowsPath } from './worker.js';
 
 export interface HumeBatchPluginOptions {
   /** The Hume client, or its options (API key, base URL of Hume or a Hume-compatible server). The key stays in the worker. */
@@ -98,6 +98,11 @@ export class HumeBatchPlugin extends SimplePlugin {
     });
     this.#ownWorkflows = options.workflows === 'ours';
     this.#localOnly = options.activities === 'local';
+  }
+
+  /** Our schemas are loaded once per workflow thread, not once per execution (`sharedWorkflowModules`). */
+  override configureBundler(options: BundleOptions): BundleOptions {
+    return super.configureBundler({ ...options, preloadModules: [...sharedWorkflowModules(), ...(options.preloadModules ?? [])] });
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {

@@ -3,7 +3,7 @@
  * activities, the Hume client, the webhook receiver, storage, configuration and the codec server.
  */
 export { HumeBatchPlugin, LOCAL_ACTIVITIES, type HumeBatchPluginOptions } from './plugin.js';
-export { createHumeWorker, deploymentOptions, runWorkerFromEnv, workflowsPath, type HumeWorkerOptions, type WorkerDeployment } from './worker.js';
+export { createHumeWorker, deploymentOptions, runWorkerFromEnv, sharedWorkflowModules, workflowsPath, type HumeWorkerOptions, type WorkerDeployment } from './worker.js';
 export { createActivities, type ActivityDeps, type CallbackConfig, type HumeActivities } from './activities/index.js';
 export { HumeClient, type HumeClientOptions } from './hume/client.js';
 export { buildReceiver, startReceiver, type ReceiverOptions, type RunningReceiver } from './webhook/receiver.js';

@@ -29,6 +29,16 @@ export function workflowsPath(): string {
   return fileURLToPath(new URL(`./workflows/index${extname(here)}`, import.meta.url));
 }
 
+/**
+ * Modules of our workflow bundle that every execution on a worker shares (the SDK's
+ * `preloadModules`): zod, loaded once per workflow thread and frozen, instead of once per
+ * execution (about 6 ms of the workflow thread's CPU each, BENCHMARKS.md).
+ */
+export function sharedWorkflowModules(): string[] {
+  const ext = extname(fileURLToPath(import.meta.url));
+  return [fileURLToPath(new URL(`./workflows/shared-libraries${ext}`, import.meta.url))];
+}
+
 export interface HumeWorkerOptions {
   connection: NativeConnection;
   /** @default 'default' */
@@ -81,6 +91,9 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     ...(options.deployment && deploymentOptions(options.deployment)),
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
+    ...(!workerOptions.workflowBundle && {
+      bundlerOptions: { ...workerOptions.bundlerOptions, preloadModules: [...sharedWorkflowModules(), ...(workerOptions.bundlerOptions?.preloadModules ?? [])] },
+    }),
   });
 }
 

@@ -1,9 +1,12 @@
+import { createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { HumeBatchEntry } from '../src/schemas/batch.js';
 import { HumeJobEntry } from '../src/schemas/humeJob.js';
 import { HumeBatchInput, HumeJobInput } from '../src/schemas/inputs.js';
-import { workflowsPath } from '../src/worker.js';
+import { sharedWorkflowModules, workflowsPath } from '../src/worker.js';
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 describe('run and job input', () => {
   it('refuses a duration Temporal cannot read, naming the field, so no workflow task can choke on it', () => {
@@ -31,9 +34,32 @@ describe('run and job input', () => {
     expect(HumeBatchEntry.safeParse({ outDir: '/o', items: [{ text: 'a' }], maxJobsInFlight: 0 }).error?.issues[0]?.path).toEqual(['maxJobsInFlight']);
   });
 
-  it('keeps Hume\'s schemas out of the workflow bundle, which builds its modules again for every execution', async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  it('keeps Hume\'s schemas out of the workflow bundle', async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quiet });
     expect(code).toContain('./src/schemas/humeJob.ts');
     expect(code).not.toContain('./src/hume/schemas.ts');
+  }, 60_000);
+
+  it('shares zod between executions: loaded once, without workflow code; an execution builds only our modules', async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), preloadModules: sharedWorkflowModules(), logger: quiet });
+    // As the SDK's reusable V8 context does: one module cache for what loads before any workflow, one per execution.
+    const shared = new Map<string | symbol, unknown>();
+    let cache = shared;
+    const context = createContext({ TextEncoder, TextDecoder, URL, URLSearchParams, AbortController, AbortSignal, Event, EventTarget });
+    Object.defineProperty(context, '__webpack_module_cache__', {
+      value: new Proxy({}, { get: (_, id) => shared.get(id) ?? cache.get(id), set: (_, id, module) => (cache.set(id, module), true), deleteProperty: (_, id) => cache.delete(id) }),
+    });
+    runInContext(code, context);
+    const beforePreload = new Set(shared.keys());
+    runInContext('__TEMPORAL__.preloadModules()', context);
+    const preloaded = [...shared.keys()].map(String).filter((id) => !beforePreload.has(id));
+    expect(preloaded.some((id) => id.endsWith('/zod/v4/classic/schemas.js'))).toBe(true);
+    expect(preloaded.filter((id) => id.includes('@temporalio/') || id.startsWith('./src/schemas/'))).toEqual([]);
+
+    cache = new Map();
+    runInContext('__TEMPORAL__.importWorkflows()', context);
+    const perExecution = [...cache.keys()].map(String);
+    expect(perExecution).toEqual(expect.arrayContaining(['./src/workflows/humeBatch.ts', './src/schemas/humeJob.ts']));
+    expect(perExecution.filter((id) => id.includes('/zod/'))).toEqual([]);
   }, 60_000);
 });

@@ -4,13 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { sharedWorkflowModules } from '../../src/worker.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Our workflows plus a user-style parent, bundled once per test file. */
+/** Our workflows plus a user-style parent, bundled once per test file, as our workers bundle them. */
 export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url)),
+    preloadModules: sharedWorkflowModules(),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
   });
   return bundle;

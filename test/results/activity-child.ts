@@ -37,6 +37,8 @@ if (task.kind === 'fetchAndFinalize') {
 } else {
   let loads = 0;
   const { humeFinalizeRun } = createFinalizeActivities({
+    // After every batch, so the kill lands at a known checkpoint.
+    checkpointEveryMs: 0,
     loadItems: (manifest, range, validation) => {
       if (++loads === task.killAtLoad) process.kill(process.pid, 'SIGKILL');
       return jsonlLoader(manifest, range, validation);

@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
 import { HumeBatchPlugin } from '../../src/plugin.js';
-import { workflowsPath } from '../../src/worker.js';
+import { sharedWorkflowModules, workflowsPath } from '../../src/worker.js';
 import { humeJob } from '../../src/workflows/index.js';
 import { connectTemporal, type TemporalTestContext, testWorkflowBundle, uniqueId } from '../helpers/temporal.js';
 
@@ -78,6 +78,12 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
     expect(new HumeBatchPlugin({ hume }).configureWorker(base).workflowsPath).toBeUndefined();
     expect(new HumeBatchPlugin({ hume, workflows: 'ours' }).configureWorker(base).workflowsPath).toBe(workflowsPath());
     expect(new HumeBatchPlugin({ hume, workflows: 'ours' }).configureWorker({ ...base, workflowsPath: '/their/workflows.js' }).workflowsPath).toBe('/their/workflows.js');
+  });
+
+  it('has every bundle it takes part in load zod once per workflow thread, beside the modules the user preloads', () => {
+    const hume = { apiKey: emulator.apiKey, baseUrl: emulator.url };
+    const bundler = new HumeBatchPlugin({ hume }).configureBundler({ workflowsPath: '/their/workflows.js', preloadModules: ['/their/lib.js'] });
+    expect(bundler).toMatchObject({ workflowsPath: '/their/workflows.js', preloadModules: [...sharedWorkflowModules(), '/their/lib.js'] });
   });
 
   it('adds the interceptors it is given to the worker’s own: every activity of a run passes through them', async () => {
