@@ -100,9 +100,13 @@ export class HumeBatchPlugin extends SimplePlugin {
     this.#localOnly = options.activities === 'local';
   }
 
-  /** Our schemas are loaded once per workflow thread, not once per execution (`sharedWorkflowModules`). */
+  /**
+   * A bundle of our workflows file loads zod once per workflow thread, not once per execution
+   * (`sharedWorkflowModules`); a user's own file is left as it is (a shared zod is frozen).
+   */
   override configureBundler(options: BundleOptions): BundleOptions {
-    return super.configureBundler({ ...options, preloadModules: [...sharedWorkflowModules(), ...(options.preloadModules ?? [])] });
+    const ours = options.workflowsPath === workflowsPath();
+    return super.configureBundler(ours ? { ...options, preloadModules: [...sharedWorkflowModules(), ...(options.preloadModules ?? [])] } : options);
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {

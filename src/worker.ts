@@ -32,7 +32,8 @@ export function workflowsPath(): string {
 /**
  * Modules of our workflow bundle that every execution on a worker shares (the SDK's
  * `preloadModules`): zod, loaded once per workflow thread and frozen, instead of once per
- * execution (about 6 ms of the workflow thread's CPU each, BENCHMARKS.md).
+ * execution (about 6 ms of the workflow thread's CPU each, BENCHMARKS.md). Frozen means zod's
+ * global config too: workflow code on such a worker cannot call `z.config()`.
  */
 export function sharedWorkflowModules(): string[] {
   const ext = extname(fileURLToPath(import.meta.url));
@@ -91,7 +92,8 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     ...(options.deployment && deploymentOptions(options.deployment)),
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
-    ...(!workerOptions.workflowBundle && {
+    // Only into our own workflows file: a shared zod is frozen, which a user's workflows may not expect.
+    ...(!workerOptions.workflowBundle && !workerOptions.workflowsPath && {
       bundlerOptions: { ...workerOptions.bundlerOptions, preloadModules: [...sharedWorkflowModules(), ...(workerOptions.bundlerOptions?.preloadModules ?? [])] },
     }),
   });

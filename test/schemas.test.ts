@@ -8,6 +8,26 @@ import { sharedWorkflowModules, workflowsPath } from '../src/worker.js';
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
+/** Freezes an object and what its own properties hold, a function only itself: what the SDK does to shared modules. */
+function deepFreeze(value: unknown, seen = new WeakSet<object>()): void {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) return;
+  seen.add(value);
+  if (typeof value === 'object') {
+    for (const key of Reflect.ownKeys(value)) {
+      try {
+        deepFreeze((value as Record<string | symbol, unknown>)[key], seen);
+      } catch {
+        // Some objects cannot be frozen (typed arrays); the SDK skips them too.
+      }
+    }
+  }
+  try {
+    Object.freeze(value);
+  } catch {
+    // As above.
+  }
+}
+
 describe('run and job input', () => {
   it('refuses a duration Temporal cannot read, naming the field, so no workflow task can choke on it', () => {
     const job = HumeJobInput.safeParse({ texts: ['x'], resultDir: '/tmp/r', polling: { firstPollAfter: 'soon' } });
@@ -40,12 +60,14 @@ describe('run and job input', () => {
     expect(code).not.toContain('./src/hume/schemas.ts');
   }, 60_000);
 
-  it('shares zod between executions: loaded once, without workflow code; an execution builds only our modules', async () => {
+  it('shares zod between executions: loaded once and frozen, without workflow code; each execution builds and checks its own schemas', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), preloadModules: sharedWorkflowModules(), logger: quiet });
-    // As the SDK's reusable V8 context does: one module cache for what loads before any workflow, one per execution.
+    // As the SDK's reusable V8 context does: one module cache for what loads before any workflow,
+    // frozen with the globals it set; one cache per execution.
     const shared = new Map<string | symbol, unknown>();
     let cache = shared;
     const context = createContext({ TextEncoder, TextDecoder, URL, URLSearchParams, AbortController, AbortSignal, Event, EventTarget });
+    const hostGlobals = new Set(Object.keys(context));
     Object.defineProperty(context, '__webpack_module_cache__', {
       value: new Proxy({}, { get: (_, id) => shared.get(id) ?? cache.get(id), set: (_, id, module) => (cache.set(id, module), true), deleteProperty: (_, id) => cache.delete(id) }),
     });
@@ -55,11 +77,18 @@ describe('run and job input', () => {
     const preloaded = [...shared.keys()].map(String).filter((id) => !beforePreload.has(id));
     expect(preloaded.some((id) => id.endsWith('/zod/v4/classic/schemas.js'))).toBe(true);
     expect(preloaded.filter((id) => id.includes('@temporalio/') || id.startsWith('./src/schemas/'))).toEqual([]);
+    for (const module of shared.values()) deepFreeze(module);
+    for (const name of Object.keys(context)) if (!hostGlobals.has(name)) deepFreeze((context as Record<string, unknown>)[name]);
 
-    cache = new Map();
-    runInContext('__TEMPORAL__.importWorkflows()', context);
-    const perExecution = [...cache.keys()].map(String);
-    expect(perExecution).toEqual(expect.arrayContaining(['./src/workflows/humeBatch.ts', './src/schemas/humeJob.ts']));
-    expect(perExecution.filter((id) => id.includes('/zod/'))).toEqual([]);
+    for (const execution of [1, 2]) {
+      cache = new Map();
+      runInContext('__TEMPORAL__.importWorkflows()', context);
+      const perExecution = [...cache.keys()].map(String);
+      expect(perExecution).toEqual(expect.arrayContaining(['./src/workflows/humeBatch.ts', './src/schemas/humeJob.ts']));
+      expect(perExecution.filter((id) => id.includes('/zod/'))).toEqual([]);
+      const { HumeJobEntry: entry } = (cache.get('./src/schemas/humeJob.ts') as { exports: { HumeJobEntry: typeof HumeJobEntry } }).exports;
+      expect(entry.safeParse({ texts: ['x'], resultDir: '/tmp/r', polling: { firstPollAfter: '3 minutes' } }).success, `execution ${execution}`).toBe(true);
+      expect(entry.safeParse({ texts: ['x'], resultDir: '/tmp/r', polling: { firstPollAfter: 'soon' } }).error?.issues[0]?.path).toEqual(['polling', 'firstPollAfter']);
+    }
   }, 60_000);
 });
