@@ -20,7 +20,7 @@ import { callbackMetrics, humeRequestMetrics } from './metrics.js';
 import { describeIssues } from './schemas/issues.js';
 import { createStorage, type Storage } from './store/storage.js';
 import { type RunningReceiver, startReceiver } from './webhook/receiver.js';
-import { sharedWorkflowModules, workflowsPath } from './worker.js';
+import { preloadModulesFor, workflowsPath } from './worker.js';
 
 export interface HumeBatchPluginOptions {
   /** The Hume client, or its options (API key, base URL of Hume or a Hume-compatible server). The key stays in the worker. */
@@ -105,8 +105,7 @@ export class HumeBatchPlugin extends SimplePlugin {
    * (`sharedWorkflowModules`); a user's own file is left as it is (a shared zod is frozen).
    */
   override configureBundler(options: BundleOptions): BundleOptions {
-    const ours = options.workflowsPath === workflowsPath();
-    return super.configureBundler(ours ? { ...options, preloadModules: [...sharedWorkflowModules(), ...(options.preloadModules ?? [])] } : options);
+    return super.configureBundler({ ...options, preloadModules: preloadModulesFor(options.workflowsPath, options.preloadModules) });
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {

@@ -40,6 +40,15 @@ export function sharedWorkflowModules(): string[] {
   return [fileURLToPath(new URL(`./workflows/shared-libraries${ext}`, import.meta.url))];
 }
 
+/**
+ * The modules to preload into a bundle of `bundledPath`: ours first when it is our workflows
+ * file, then `given`. A user's own file is left as it is: a shared zod is frozen, which its
+ * workflows may not expect (it opts in by passing `sharedWorkflowModules()`).
+ */
+export function preloadModulesFor(bundledPath: string | undefined, given: string[] = []): string[] {
+  return bundledPath === workflowsPath() ? [...sharedWorkflowModules(), ...given] : given;
+}
+
 export interface HumeWorkerOptions {
   connection: NativeConnection;
   /** @default 'default' */
@@ -92,9 +101,8 @@ export async function createHumeWorker(options: HumeWorkerOptions): Promise<Work
     ...(options.deployment && deploymentOptions(options.deployment)),
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: workflowsPath() }),
     ...workerOptions,
-    // Only into our own workflows file: a shared zod is frozen, which a user's workflows may not expect.
-    ...(!workerOptions.workflowBundle && !workerOptions.workflowsPath && {
-      bundlerOptions: { ...workerOptions.bundlerOptions, preloadModules: [...sharedWorkflowModules(), ...(workerOptions.bundlerOptions?.preloadModules ?? [])] },
+    ...(!workerOptions.workflowBundle && {
+      bundlerOptions: { ...workerOptions.bundlerOptions, preloadModules: preloadModulesFor(workerOptions.workflowsPath ?? workflowsPath(), workerOptions.bundlerOptions?.preloadModules) },
     }),
   });
 }

@@ -238,9 +238,8 @@ async function copyJobRows(
     if (!source) continue;
     const rowEnd = meta.rowEnd(item?.metadata);
     for (const [model, range] of Object.entries(source.rows) as [ModelName, [number, number, number]][]) {
-      const modelSpans = spans.get(model) ?? [];
-      if (modelSpans.length === 0) spans.set(model, modelSpans);
-      modelSpans.push({ range, rowEnd });
+      if (!spans.has(model)) spans.set(model, []);
+      spans.get(model)!.push({ range, rowEnd });
     }
     predictionErrors += source.errors;
   }

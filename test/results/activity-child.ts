@@ -3,8 +3,9 @@
  * peak memory or kill it outright. Reads its task (JSON) from the file named by argv[2]; prints
  * one JSON line with the activities' results and the peak resident set (VmHWM).
  *   - `fetchAndFinalize`: humeFetchResults for one batch job against `baseUrl`, then humeFinalizeRun;
- *   - `finalize`: humeFinalizeRun only; with `killAtLoad`, the process SIGKILLs itself when
- *     finalize asks for a batch's items for the `killAtLoad`-th time (1-based).
+ *   - `finalize`: humeFinalizeRun only (checkpointing after every batch, or `checkpointEveryMs`);
+ *     with `killAtLoad`, the process SIGKILLs itself when finalize asks for a batch's items for the
+ *     `killAtLoad`-th time (1-based).
  */
 import { readFile } from 'node:fs/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -16,7 +17,7 @@ import { jsonlLoader } from './helpers.js';
 
 type Task =
   | { kind: 'fetchAndFinalize'; baseUrl: string; fetch: FetchResultsInput; finalize: FinalizeInput }
-  | { kind: 'finalize'; finalize: FinalizeInput; killAtLoad?: number };
+  | { kind: 'finalize'; finalize: FinalizeInput; killAtLoad?: number; checkpointEveryMs?: number };
 
 async function peakRssBytes(): Promise<number> {
   const status = await readFile('/proc/self/status', 'utf8');
@@ -37,8 +38,8 @@ if (task.kind === 'fetchAndFinalize') {
 } else {
   let loads = 0;
   const { humeFinalizeRun } = createFinalizeActivities({
-    // After every batch, so the kill lands at a known checkpoint.
-    checkpointEveryMs: 0,
+    // After every batch unless told otherwise, so the kill lands at a known checkpoint.
+    checkpointEveryMs: task.checkpointEveryMs ?? 0,
     loadItems: (manifest, range, validation) => {
       if (++loads === task.killAtLoad) process.kill(process.pid, 'SIGKILL');
       return jsonlLoader(manifest, range, validation);

@@ -102,6 +102,21 @@ it(`continues a finalize killed after ${KILLED_AFTER} of ${BATCHES} batches from
   expect(left).toEqual([]);
 }, 300_000);
 
+it('checkpoints only once checkpointEveryMs has passed: killed before that, the retry starts over and ends with the same files', async () => {
+  const input = await writeRun(join(dir, 'unsaved'), fixture());
+  const killed = await runChild({ kind: 'finalize', finalize: input, killAtLoad: BATCHES + KILLED_AFTER + 1, checkpointEveryMs: 3_600_000 }, 'unsaved-killed');
+  expect(killed.signal, killed.err).toBe('SIGKILL');
+  expect((await readdir(input.runDir)).filter((name) => name.includes('checkpoint'))).toEqual([]);
+
+  const retried = await runChild({ kind: 'finalize', finalize: input }, 'unsaved-retried');
+  expect(retried.code, retried.err).toBe(0);
+  const { summary } = JSON.parse(retried.out.trim().split('\n').at(-1)!) as { summary: RunSummary };
+  expect(summary.rowsCopied).toBe(reference.summary.rowsCopied);
+  for (const path of COMPARED) {
+    expect(await readFile(join(input.runDir, path), 'utf8'), path).toBe(await readFile(join(reference.input.runDir, path), 'utf8'));
+  }
+}, 300_000);
+
 it('continues a finalize of an S3 folder killed halfway, from its checkpoint and the parts it saved, with the same objects in the end', async () => {
   s3 = await startS3Server();
   await s3.createBucket('results');

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
 import { HumeBatchPlugin } from '../../src/plugin.js';
-import { sharedWorkflowModules, workflowsPath } from '../../src/worker.js';
+import { createHumeWorker, sharedWorkflowModules, workflowsPath } from '../../src/worker.js';
 import { humeJob } from '../../src/workflows/index.js';
 import { connectTemporal, type TemporalTestContext, testWorkflowBundle, uniqueId } from '../helpers/temporal.js';
 
@@ -86,6 +87,16 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
     expect(plugin.configureBundler({ workflowsPath: workflowsPath(), preloadModules: ['/their/lib.js'] }).preloadModules).toEqual([...sharedWorkflowModules(), '/their/lib.js']);
     expect(plugin.configureBundler({ workflowsPath: '/their/workflows.js', preloadModules: ['/their/lib.js'] }).preloadModules).toEqual(['/their/lib.js']);
   });
+
+  it('createHumeWorker bundles our workflows file with zod shared, and a worker’s own workflowsPath without', async () => {
+    const hume = { apiKey: emulator.apiKey, baseUrl: emulator.url };
+    const own = fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url));
+    for (const [workerOptions, preloaded] of [[{}, sharedWorkflowModules()], [{ workflowsPath: own }, []]] as const) {
+      const worker = await createHumeWorker({ connection: temporal.nativeConnection, taskQueue: uniqueId('preload'), hume, workerOptions });
+      expect(worker.options.bundlerOptions?.preloadModules).toEqual(preloaded);
+      await worker.runUntil(Promise.resolve());
+    }
+  }, 120_000);
 
   it('adds the interceptors it is given to the worker’s own: every activity of a run passes through them', async () => {
     const seen: string[] = [];
