@@ -7,15 +7,15 @@ import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
-  makeTelemetryFilterString,
   NativeConnection,
-  Runtime,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
 import type { HumeEmulator } from '../src/emulator/index.js';
 import type { HumeBatchInput, HumeBatchResult } from '../src/workflows/definitions.js';
+import { installRuntime } from '../src/runtime.js';
 import { startReceiver } from '../src/webhook/index.js';
 import { createHumeWorker, sharedWorkflowModules, workflowsPath } from '../src/worker.js';
 
@@ -47,12 +47,12 @@ export interface OurRun {
   requestsPerSecond: { mean: number; peak: number };
 }
 
-export async function startBenchTemporal(): Promise<BenchTemporal> {
-  // Worker logs go to stderr at WARN, the core's own too (it writes to stdout by default): stdout carries the table only.
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)),
-    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-  });
+/** Worker options a bench run sets on top of ours (`--worker-options`). */
+export type BenchWorkerOptions = Partial<WorkerOptions>;
+
+export async function startBenchTemporal(workerOptions: BenchWorkerOptions = {}): Promise<BenchTemporal> {
+  // Worker logs go to stderr at WARN, the core's own with them: stdout carries the table only.
+  installRuntime({ sdkLogger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)) }, 'bench');
   const server = await startDevServer({ headless: true });
   const [connection, clientConnection, bundle] = await Promise.all([
     NativeConnection.connect({ address: server.address }),
@@ -63,7 +63,7 @@ export async function startBenchTemporal(): Promise<BenchTemporal> {
   return {
     server,
     client,
-    run: (emulator, input) => runOnFreshWorker({ connection, client, bundle }, emulator, input),
+    run: (emulator, input) => runOnFreshWorker({ connection, client, bundle, workerOptions }, emulator, input),
     async close() {
       await clientConnection.close();
       await connection.close();
@@ -76,10 +76,11 @@ interface WorkerDeps {
   connection: NativeConnection;
   client: Client;
   bundle: WorkflowBundleWithSourceMap;
+  workerOptions: BenchWorkerOptions;
 }
 
 /** A worker is bound to one Hume base URL, so each run gets its own (on its own task queue). */
-async function runOnFreshWorker({ connection, client, bundle }: WorkerDeps, emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun> {
+async function runOnFreshWorker({ connection, client, bundle, workerOptions }: WorkerDeps, emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun> {
   const receiver = await startReceiver({ client, secrets: [WEBHOOK_SECRET] });
   const taskQueue = `bench-${randomUUID()}`;
   try {
@@ -88,7 +89,7 @@ async function runOnFreshWorker({ connection, client, bundle }: WorkerDeps, emul
       taskQueue,
       hume: { apiKey: emulator.apiKey, baseUrl: emulator.url, maxRequestsPerSecond: BENCH_MAX_REQUESTS_PER_SECOND },
       callbacks: { baseUrl: receiver.url, secrets: [WEBHOOK_SECRET] },
-      workerOptions: { workflowBundle: bundle },
+      workerOptions: { ...workerOptions, workflowBundle: bundle },
     });
     return await worker.runUntil(async () => {
       const rate = sampleRequestRate(emulator);

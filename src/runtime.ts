@@ -15,7 +15,11 @@ export interface RuntimeSetup {
   shutdownSignals?: NodeJS.Signals[];
 }
 
-/** Installs the Runtime when there is something to set; a metrics address that cannot be served is one line. */
+/**
+ * Installs the Runtime when there is something to set; a metrics address that cannot be served is one line.
+ * With `sdkLogger`, the SDK core's own lines (a workflow task running long, a poll failing) go
+ * through it too: by default the core prints them on stdout, where a command's output goes.
+ */
 export function installRuntime(setup: RuntimeSetup, who: string): void {
   const { sdkLogger, metricsAddress, shutdownSignals } = setup;
   if (!sdkLogger && !metricsAddress) return;
@@ -24,7 +28,11 @@ export function installRuntime(setup: RuntimeSetup, who: string): void {
     Runtime.install({
       ...(sdkLogger && { logger: sdkLogger }),
       ...(shutdownSignals && { shutdownSignals }),
-      ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, histogramBucketOverrides: HISTOGRAM_BUCKETS } } } }),
+      telemetryOptions: {
+        // Forwarding holds the event loop until the Runtime shuts down, which it does with the last worker or native connection: a receiver alone has none.
+        ...(sdkLogger && { logging: { forward: {} } }),
+        ...(metricsAddress && { metrics: { prometheus: { bindAddress: metricsAddress, histogramBucketOverrides: HISTOGRAM_BUCKETS } } }),
+      },
     });
   } catch (err) {
     const what = (err as Error).name === 'IllegalStateError'

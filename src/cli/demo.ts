@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection } from '@temporalio/worker';
 import { Command } from 'commander';
 import { startRun } from '../client.js';
 import { loadHumeEnv } from '../config.js';
@@ -20,6 +20,7 @@ import { serveFolder } from '../demo/serve-folder.js';
 import { parseBackendSpecs, startHumeEmulator, type BackendsOption } from '../emulator/index.js';
 import { describeBackends } from '../emulator/backends/index.js';
 import { startReceiver } from '../webhook/receiver.js';
+import { installRuntime } from '../runtime.js';
 import { createHumeWorker } from '../worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { BACKEND_HELP, collect } from './emulator.js';
@@ -60,7 +61,7 @@ export function demoCommand(): Command {
 
 export async function runDemo(options: DemoOptions, log = (m: string) => process.stderr.write(`${m}\n`)) {
   // Ctrl-C is ours to handle: stop following, then shut the worker and servers down in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installRuntime({ sdkLogger: new DefaultLogger('WARN'), shutdownSignals: [] }, 'demo');
   const cleanups: Array<() => Promise<unknown>> = [];
   const interrupted = untilSignal();
   try {

@@ -59,10 +59,30 @@ const STOP_GRACE_MS = 5_000;
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? (await resolveTemporalCli());
   const ip = options.ip ?? '127.0.0.1';
-  const port = options.port ?? (await freePort(ip));
-  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort(ip)));
-  const namespace = options.namespace ?? 'default';
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort(ip));
+    const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort(ip)));
+    try {
+      return await launch(cliPath, ip, port, uiPort, options);
+    } catch (err) {
+      // A port that was free a moment ago can be taken by the time the server binds it (its
+      // other ports, HTTP and metrics, it picks the same way): ours were chosen, so choose again.
+      const portsOurs = options.port === undefined && (options.headless || options.uiPort === undefined);
+      if (!(err instanceof PortTaken) || !portsOurs || attempt === PORT_ATTEMPTS) throw err;
+    }
+  }
+}
 
+/** How many times a server whose free port was taken meanwhile is started on new ones. */
+const PORT_ATTEMPTS = 3;
+/** What is kept of the server's output for an error: its start (a Go panic's first line) and its end. */
+const LOG_HEAD = 2_000;
+const LOG_TAIL = 2_000;
+
+class PortTaken extends Error {}
+
+async function launch(cliPath: string, ip: string, port: number, uiPort: number | undefined, options: DevServerOptions): Promise<DevServer> {
+  const namespace = options.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
@@ -78,10 +98,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   const exited = once(child, 'exit');
-  let recentLog = '';
+  let head = '';
+  let tail = '';
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();
-    recentLog = (recentLog + text).slice(-4000);
+    if (head.length < LOG_HEAD) head += text.slice(0, LOG_HEAD - head.length);
+    else tail = (tail + text).slice(-LOG_TAIL);
     if (options.onLog) for (const line of text.split('\n')) if (line) options.onLog(line);
   };
   child.stdout.on('data', onData);
@@ -100,7 +122,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, () => child.exitCode !== null);
   } catch (err) {
     await stop();
-    throw new Error(`Temporal dev server on ${address} did not start: ${(err as Error).message}\n${recentLog}`);
+    const log = tail ? `${head}\n…\n${tail}` : head;
+    const message = `Temporal dev server on ${address} did not start: ${(err as Error).message}\n${log}`;
+    throw child.exitCode !== null && /address already in use/i.test(log) ? new PortTaken(message) : new Error(message);
   }
   return {
     address,

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,6 +29,19 @@ describe('startDevServer', () => {
       await second.stop();
     }
     expect(isAlive(second.pid)).toBe(false);
+  });
+
+  it('on a port already taken, says so: the cause at the head of the server output it quotes, not cut off', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const started = startDevServer({ headless: true, port });
+      await expect(started).rejects.toThrow(new RegExp(`^Temporal dev server on 127\\.0\\.0\\.1:${port} did not start: the server process exited\\n.*address already in use`));
+    } finally {
+      holder.close();
+    }
   });
 });
 

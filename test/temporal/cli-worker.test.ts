@@ -2,7 +2,8 @@
  * `temporal-hume worker` and `dev-server` as a person starts them, through the real bin: the one
  * ready line each prints on stdout, two workers on one host with `HUME_WEBHOOK_PORT=0` and
  * `HUME_CALLBACK_BASE_URL=auto` (no collision on 8787, callbacks reaching each), a run whose
- * results folder cannot be written refused at once, and Ctrl-C while following a run no worker polls.
+ * results folder cannot be written refused at once, the SDK core's warnings kept off stdout, and
+ * Ctrl-C while following a run no worker polls.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
 import { cleanEnv, expectOneLine } from '../cli/helpers.js';
 import { runCli, spawnCli } from '../helpers/spawn.js';
-import { uniqueId } from '../helpers/temporal.js';
+import { connectTemporal, uniqueId } from '../helpers/temporal.js';
 
 const API_KEY = 'cli-worker-test-key-7c41';
 const SECRET = 'cli-worker-webhook-secret-0d9a';
@@ -123,6 +124,30 @@ describe('temporal-hume worker and dev-server', () => {
     expect(code, stderr).toBe(130);
     const after = stderr.slice(stderr.indexOf(`run ${runId} started`)).split('\n').slice(1).filter((l) => l.startsWith('temporal-hume:') || /\bat |Error|Channel/.test(l));
     expect(after, stderr).toEqual([`temporal-hume: SIGINT: stopped watching; the run goes on (temporal-hume status ${runId}, temporal-hume cancel ${runId})`]);
+  });
+
+  it("keeps stdout to its ready line: the SDK core's own warnings (a failing workflow task) go to stderr as JSON log lines", async () => {
+    const taskQueue = uniqueId('cli-worker-core-log');
+    const env = cleanEnv({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue, HUME_API_KEY: API_KEY, HUME_BASE_URL: hume.url });
+    const worker = spawnCli(['worker'], env);
+    children.push(worker);
+    let stdout = '';
+    let stderr = '';
+    worker.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    worker.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    await expect.poll(() => stdout, { timeout: 170_000 }).toMatch(/^worker ready: /);
+    // A workflow type the worker does not have: each of its workflow tasks fails, which the core logs at WARN.
+    const temporal = await connectTemporal();
+    try {
+      await temporal.client.workflow.start('noSuchWorkflow', { taskQueue, workflowId: uniqueId('no-such-workflow') });
+      await expect.poll(() => stderr, { timeout: 60_000 }).toContain('Failing workflow task');
+    } finally {
+      await temporal.close();
+    }
+    const coreLine = stderr.split('\n').find((line) => line.includes('Failing workflow task'))!;
+    expect(JSON.parse(coreLine)).toMatchObject({ sdkComponent: 'core', msg: 'Failing workflow task' });
+    expect(await stop(worker)).toBe(0);
+    expect(stdout.trimEnd().split('\n'), stdout).toEqual([expect.stringMatching(/^worker ready: task queue \S+ on \S+ \(default\); jobs polled/)]);
   });
 
   it('dev-server prints one ready line: address and UI', async () => {
