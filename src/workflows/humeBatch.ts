@@ -70,6 +70,12 @@ const MAX_CHILDREN_PER_RUN = 1_000;
 /** Children carried across continue-as-new are looked up at once, then at growing intervals. */
 const SUPERVISE_FIRST_WAIT_MS = 30_000;
 const SUPERVISE_MAX_WAIT_MS = 5 * 60_000;
+/**
+ * Supervision looks up only batches whose start has resolved: one marked in flight a moment
+ * before its child exists was found missing and failed (seen with two workflow threads). Decided
+ * only when a start is pending at a look-up, so a run that never meets one records no marker.
+ */
+const SETTLE_STARTED_ONLY = 'settle-started-batches-only';
 /** How long stopped children get to record their outcome before the folder is written anyway. */
 const STOP_GRACE = '1 minute';
 /** Finalize is tried again on failure (a full disk, a lost mount), then the run fails. */
@@ -109,6 +115,8 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   let childrenThisRun = 0;
   /** Batches whose child this run started, so it hears of their end from the handle. */
   const awaited = new Set<number>();
+  /** Batches marked in flight whose child's start has not resolved yet: not there to look up. */
+  const startsPending = new Set<number>();
   let publishedState: RunState | undefined;
   /** Set by the input, or later by the `setOnCancel` update (`cancel --abandon`). */
   let onCancel = input.onCancel;
@@ -297,6 +305,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
       memo: { runId: carry.runId, batch: range.index, items: range.items },
     }));
     awaited.add(range.index);
+    startsPending.delete(range.index);
     // Its close tells this run (a failed child's report signal, with its Hume job ids, may come first).
     child.result().then(
       (done) => apply({ batch: range.index, workflowId, status: 'completed', jobIds: done.jobIds, items: done.batchItems ?? { completed: 0, failed: 0 } }),
@@ -357,7 +366,10 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   async function superviseCarried(): Promise<void> {
     for (let waitMs = 0; ; waitMs = Math.min(Math.max(waitMs * 2, SUPERVISE_FIRST_WAIT_MS), SUPERVISE_MAX_WAIT_MS)) {
       if (waitMs > 0) await sleep(waitMs);
-      const carriedOver = Object.values(carry.inFlight).filter((b) => !awaited.has(b.range.index));
+      const unawaited = Object.values(carry.inFlight).filter((b) => !awaited.has(b.range.index));
+      const started = unawaited.filter((b) => !startsPending.has(b.range.index));
+      // Runs recorded before the patch looked up every unawaited batch.
+      const carriedOver = started.length < unawaited.length && !patched(SETTLE_STARTED_ONLY) ? unawaited : started;
       if (carriedOver.length === 0) return;
       await settle(carriedOver);
     }
@@ -369,9 +381,11 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
    * run ends with a message, not a retried task.
    */
   async function startBatch(batch: InFlightBatch): Promise<void> {
+    startsPending.add(batch.range.index);
     try {
       await startChildFor(batch);
     } catch (err) {
+      startsPending.delete(batch.range.index);
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const [found] = await humeSettleBatches.executeWithOptions({ summary: SUMMARIES.settle(1) }, [{ runId: carry.runId, batches: [{ workflowId: batch.workflowId, batch: batchSource(batch.range) }] }]);
         if (found?.state === 'running' && found.ours) {
