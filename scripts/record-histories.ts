@@ -14,6 +14,7 @@ import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
 import { humeJob, jobFinishedSignal, statusQuery } from '../src/workflows/index.js';
 import { type Stack, startStack } from '../test/helpers/hume-stack.js';
+import { continueWithAStartPending, PENDING_START_RECORDING, startSlowChildStartsStack } from '../test/helpers/pending-start.js';
 import { uniqueId } from '../test/helpers/temporal.js';
 
 const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
@@ -140,4 +141,14 @@ it('records supervision paths', async () => {
   await expect(failed.result()).rejects.toThrow();
   await squatter.terminate();
   await save('batch-failed', failed.workflow);
+});
+
+it('records a continued run whose supervision meets a child start pending', async () => {
+  const slow = await startSlowChildStartsStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: 10 } } });
+  try {
+    const run = await continueWithAStartPending(slow, dir);
+    await save(PENDING_START_RECORDING, run.workflow);
+  } finally {
+    await slow.close();
+  }
 });

@@ -100,14 +100,18 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
   const exited = once(child, 'exit');
   let head = '';
   let tail = '';
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString();
-    if (head.length < LOG_HEAD) head += text.slice(0, LOG_HEAD - head.length);
-    else tail = (tail + text).slice(-LOG_TAIL);
+  let total = 0;
+  const onData = (text: string) => {
+    total += text.length;
+    const room = LOG_HEAD - head.length;
+    head += text.slice(0, room);
+    // What of a chunk is past the head goes to the tail: nothing is skipped between the two.
+    if (text.length > room) tail = (tail + text.slice(room)).slice(-LOG_TAIL);
     if (options.onLog) for (const line of text.split('\n')) if (line) options.onLog(line);
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  // Decoded as a stream, so a character split across two chunks stays whole.
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
 
   const address = `${ip}:${port}`;
   const stop = async () => {
@@ -122,7 +126,7 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
     await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, () => child.exitCode !== null);
   } catch (err) {
     await stop();
-    const log = tail ? `${head}\n…\n${tail}` : head;
+    const log = total > head.length + tail.length ? `${head}\n…\n${tail}` : head + tail;
     const message = `Temporal dev server on ${address} did not start: ${(err as Error).message}\n${log}`;
     throw child.exitCode !== null && /address already in use/i.test(log) ? new PortTaken(message) : new Error(message);
   }

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { startDevServer } from '../../src/devserver/index.js';
+import { freePort, resolveTemporalCli, startDevServer } from '../../src/devserver/index.js';
 import { isAlive, spawnCli, waitForLine } from '../helpers/spawn.js';
 
 describe('startDevServer', () => {
@@ -43,7 +43,47 @@ describe('startDevServer', () => {
       holder.close();
     }
   });
+
+  it('quotes the first line of a long failing output (a panic\'s cause) and its last, with what lies between cut', async () => {
+    const cli = fakeCli(`echo 'panic: the cause, first'; head -c 10000 /dev/zero | tr '\\0' x; echo; echo 'goroutine 1, last'; exit 2`);
+    const error = await startDevServer({ headless: true, cliPath: cli.path }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(/did not start: the server process exited\npanic: the cause, first\nx+\n…\nx+\ngoroutine 1, last\n$/);
+    expect(error!.message.length).toBeLessThan(4_300);
+  });
+
+  it('starts again on new ports when a port it picked was taken before the server bound it', async () => {
+    const cli = fakeCli(`if [ ! -e "$0.taken" ]; then touch "$0.taken"; echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 1; fi; exec ${await resolveTemporalCli()} "$@"`);
+    const server = await startDevServer({ headless: true, cliPath: cli.path });
+    try {
+      const connection = await Connection.connect({ address: server.address });
+      expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBeTruthy();
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+    const [first, second] = cli.calls();
+    expect(cli.calls()).toHaveLength(2);
+    expect(second).not.toBe(first);
+  });
+
+  it('does not retry on a port the caller chose: that port is taken, and it says so', async () => {
+    const cli = fakeCli(`echo 'listen tcp: bind: address already in use'; exit 1`);
+    const port = await freePort();
+    await expect(startDevServer({ headless: true, port, cliPath: cli.path })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port} did not start: .*\\n.*address already in use`));
+    expect(cli.calls()).toHaveLength(1);
+  });
 });
+
+/** A stand-in for the Temporal CLI: a shell script that logs each call's arguments, then runs `body`. */
+function fakeCli(body: string) {
+  const path = join(mkdtempSync(join(tmpdir(), 'fake-cli-')), 'temporal');
+  writeFileSync(path, `#!/bin/sh\necho "$*" >> "$0.calls"\n${body}\n`);
+  chmodSync(path, 0o755);
+  return { path, calls: () => readFileSync(`${path}.calls`, 'utf8').trim().split('\n') };
+}
 
 describe('temporal-hume dev-server', () => {
   it('prints its address once it answers, and stops on SIGTERM', async () => {

@@ -33,6 +33,8 @@ export interface StackOptions {
   storage?: Storage;
   /** Puts something (a proxy) between the worker and the Hume-compatible server. */
   through?: (humeUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
+  /** Workflow interceptor modules bundled with the workflows (a test's way to slow a command down). */
+  workflowInterceptorModules?: string[];
 }
 
 export interface Stack {
@@ -71,7 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       callbacks,
       storage: options.storage,
       workerOptions: {
-        workflowBundle: await testWorkflowBundle(),
+        workflowBundle: await testWorkflowBundle(options.workflowInterceptorModules),
         ...(wrap ? { activities: wrap(createActivities({ hume, callbacks, storage: options.storage }) as unknown as WorkerActivities) } : {}),
       },
     });

@@ -6,15 +6,24 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Work
 import { inject } from 'vitest';
 import { sharedWorkflowModules } from '../../src/worker.js';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Our workflows plus a user-style parent, bundled once per test file, as our workers bundle them. */
-export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url)),
-    preloadModules: sharedWorkflowModules(),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-  });
+/**
+ * Our workflows plus a user-style parent, bundled once per test file (and per set of workflow
+ * interceptor modules), as our workers bundle them.
+ */
+export function testWorkflowBundle(interceptorModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
+  const key = interceptorModules.join('\n');
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url)),
+      workflowInterceptorModules: interceptorModules,
+      preloadModules: sharedWorkflowModules(),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 

@@ -7,7 +7,9 @@ import { startRun } from '../../src/client.js';
 import { type DevServer, startDevServer } from '../../src/devserver/index.js';
 import { humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
+import { continueWithAStartPending, startSlowChildStartsStack } from '../helpers/pending-start.js';
 import { uniqueId } from '../helpers/temporal.js';
+
 
 describe('humeBatch on a server that suggests continue-as-new early', () => {
   let server: DevServer;
@@ -86,6 +88,22 @@ describe('humeBatch on a server that suggests continue-as-new early', () => {
       stack.emulator.setFaults({ callbackDropRate: 0 });
     }
   }, 150_000);
+
+  it('supervises a continued run without failing a batch whose child start is still pending', async () => {
+    const slowStarts = await startSlowChildStartsStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: 10 } } });
+    try {
+      const run = await continueWithAStartPending(slowStarts, mkdtempSync(join(tmpdir(), 'can-pending-')));
+      const progress = await run.progress();
+      expect(progress).toMatchObject({ state: 'completed', continuedAsNew: 1, items: { completed: 3, failed: 0 }, failures: [] });
+      // The look-up met the pending start: its decision is in the continued run's history.
+      const patches = (await run.workflow.fetchHistory()).events!
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .flatMap((e) => e.markerRecordedEventAttributes!.details!['patch-data']!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString()).id));
+      expect(patches).toContain('settle-started-batches-only');
+    } finally {
+      await slowStarts.close();
+    }
+  }, 240_000);
 
   it('continues a long job as new when the server suggests it, with one Hume job throughout', async () => {
     const slow = await startStack({ temporalAddress: server.address, callbacks: false, emulator: { timing: { queuedMs: 10, processingMs: 15_000 } } });
