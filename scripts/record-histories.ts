@@ -144,7 +144,7 @@ it('records supervision paths', async () => {
 });
 
 it('records a continued run whose supervision meets a child start pending', async () => {
-  const slow = await startSlowChildStartsStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: 10 } } });
+  const slow = await startSlowChildStartsStack(server.address);
   try {
     const run = await continueWithAStartPending(slow, dir);
     await save(PENDING_START_RECORDING, run.workflow);

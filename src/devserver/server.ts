@@ -54,6 +54,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 const STOP_GRACE_MS = 5_000;
+/** How long the output of a server that exited is read on (a process it left may hold the pipe). */
+const OUTPUT_DRAIN_MS = 2_000;
 
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -98,6 +100,8 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   const exited = once(child, 'exit');
+  // Its output is read to the end only at 'close' ('exit' can come first).
+  const closed = once(child, 'close').catch(() => undefined);
   let head = '';
   let tail = '';
   let total = 0;
@@ -126,6 +130,7 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
     await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, () => child.exitCode !== null);
   } catch (err) {
     await stop();
+    await Promise.race([closed, sleep(OUTPUT_DRAIN_MS)]);
     const log = total > head.length + tail.length ? `${head}\n…\n${tail}` : head + tail;
     const message = `Temporal dev server on ${address} did not start: ${(err as Error).message}\n${log}`;
     throw child.exitCode !== null && /address already in use/i.test(log) ? new PortTaken(message) : new Error(message);

@@ -68,7 +68,7 @@ const PLAN_PAGE_SIZE = 200;
 const MAX_SIGNALS_PER_RUN = 5_000;
 const MAX_CHILDREN_PER_RUN = 1_000;
 /** Children carried across continue-as-new are looked up at once, then at growing intervals. */
-const SUPERVISE_FIRST_WAIT_MS = 30_000;
+export const SUPERVISE_FIRST_WAIT_MS = 30_000;
 const SUPERVISE_MAX_WAIT_MS = 5 * 60_000;
 /**
  * Supervision looks up only batches whose start has resolved: one marked in flight a moment

@@ -54,8 +54,18 @@ describe('startDevServer', () => {
     expect(error!.message.length).toBeLessThan(4_300);
   });
 
+  it('quotes an output a little past the head whole, with nothing cut', async () => {
+    // Written in pieces, so one of them crosses the 2,000 characters kept as the head.
+    const cli = fakeCli(`echo 'panic: the cause'; for i in 1 2 3; do head -c 1000 /dev/zero | tr '\\0' $i; sleep 0.05; done; echo; echo 'the end'; exit 2`);
+    const error = await startDevServer({ headless: true, cliPath: cli.path }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(/did not start: the server process exited\npanic: the cause\n1{1000}2{1000}3{1000}\nthe end\n$/);
+  });
+
   it('starts again on new ports when a port it picked was taken before the server bound it', async () => {
-    const cli = fakeCli(`if [ ! -e "$0.taken" ]; then touch "$0.taken"; echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 1; fi; exec ${await resolveTemporalCli()} "$@"`);
+    const cli = fakeCli(`if [ ! -e "$0.taken" ]; then touch "$0.taken"; echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 1; fi; exec '${await resolveTemporalCli()}' "$@"`);
     const server = await startDevServer({ headless: true, cliPath: cli.path });
     try {
       const connection = await Connection.connect({ address: server.address });

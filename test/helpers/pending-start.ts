@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { type RunHandle, startRun } from '../../src/client.js';
 import { jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
-import { type Stack, type StackOptions, startStack } from './hume-stack.js';
+import { type Stack, startStack } from './hume-stack.js';
 import { uniqueId } from './temporal.js';
 
 /** The interceptor that makes a continued run's child starts resolve 40 s late; its recordings replay with it. */
@@ -15,15 +15,17 @@ export const SLOW_CHILD_STARTS = fileURLToPath(new URL('../fixtures/slow-child-s
 /** Recordings of this path start with this name. */
 export const PENDING_START_RECORDING = 'batch-start-pending';
 
-export function startSlowChildStartsStack(options: StackOptions): Promise<Stack> {
-  return startStack({ ...options, workflowInterceptorModules: [SLOW_CHILD_STARTS] });
+/** A stack on `temporalAddress` (a server that suggests continue-as-new early) with child starts slowed down. */
+export function startSlowChildStartsStack(temporalAddress: string): Promise<Stack> {
+  return startStack({ temporalAddress, emulator: { timing: { queuedMs: 5, processingMs: 10 } }, workflowInterceptorModules: [SLOW_CHILD_STARTS] });
 }
 
 /**
  * Three one-text batches, two in flight, on a server that suggests continue-as-new early: the
- * continued run supervises batches 0 and 1 (it did not start them), their end frees the window,
- * and batch 2 is in flight with its start pending when supervision looks again 30 s later.
- * Callbacks are dropped and polls an hour apart, so each job ends when told to.
+ * continued run supervises batches 0 and 1 (it did not start them) and looks them up at once;
+ * batch 0's end frees a place, and batch 2 is in flight with its start pending (held by the
+ * interceptor) when supervision looks again 30 s later. Callbacks are dropped and polls an hour
+ * apart, so each job ends when told to.
  */
 export async function continueWithAStartPending(stack: Stack, outDir: string): Promise<RunHandle> {
   stack.emulator.setFaults({ callbackDropRate: 1 });
@@ -44,10 +46,7 @@ export async function continueWithAStartPending(stack: Stack, outDir: string): P
     // Updates grow the parent's history until the server suggests continue-as-new: the jobs are carried.
     for (let i = 0; (await run.progress()).continuedAsNew === 0 && i < 40; i++) await run.setMaxJobsInFlight(2);
     expect((await run.progress()).continuedAsNew).toBe(1);
-    await finish(0);
-    await finish(1);
-    await expect.poll(async () => (await run.progress()).jobs.inFlight).toBe(1);
-    await finish(2);
+    for (const b of [0, 1, 2]) await finish(b);
     await run.result();
     return run;
   } finally {
