@@ -74,7 +74,7 @@ export async function runChaos(options: ChaosOptions = {}) {
     });
     cleanups.push(() => emulator.close());
     emulator.failNext({ count: LOST_SUBMIT_ANSWERS, route: 'submit', reset: true, afterHandling: true });
-    // At a 5% rate, a CI-sized run of 30 jobs has no FAILED job one time in five: two are certain.
+    // At a 5% rate, a CI-sized run (60 jobs) has no FAILED job about one time in twenty: two are certain.
     emulator.failNextJobs(FAILED_JOBS_AT_LEAST, 'chaos: injected job failure');
     const media = await serveFolder(join(dir, 'media'));
     cleanups.push(() => media.close());

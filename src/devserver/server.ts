@@ -99,7 +99,10 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
 
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
-  const exited = once(child, 'exit');
+  // A binary that cannot be run (missing, not executable) ends the wait at once, named.
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError ??= err));
+  const exited = once(child, 'exit').catch(() => undefined);
   // Its output is read to the end only at 'close' ('exit' can come first).
   const closed = once(child, 'close').catch(() => undefined);
   let head = '';
@@ -119,7 +122,7 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
 
   const address = `${ip}:${port}`;
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (spawnError || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
@@ -127,7 +130,8 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
   };
 
   try {
-    await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, () => child.exitCode !== null);
+    const ended = () => (spawnError ? `cannot run ${cliPath} (${spawnError.message})` : child.exitCode !== null ? 'the server process exited' : undefined);
+    await waitUntilServing(address, namespace, options.startTimeoutMs ?? 60_000, ended);
   } catch (err) {
     await stop();
     await Promise.race([closed, sleep(OUTPUT_DRAIN_MS)]);
@@ -145,11 +149,12 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
 }
 
 /** Ready means the frontend answers and the namespace exists, not merely that the port is open. */
-async function waitUntilServing(address: string, namespace: string, timeoutMs: number, hasExited: () => boolean) {
+async function waitUntilServing(address: string, namespace: string, timeoutMs: number, ended: () => string | undefined) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (hasExited()) throw new Error('the server process exited');
+    const why = ended();
+    if (why) throw new Error(why);
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 1_000 });

@@ -79,6 +79,11 @@ describe('startDevServer', () => {
     expect(second).not.toBe(first);
   });
 
+  it('says at once that a CLI which cannot be run cannot be run, naming it', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'no-cli-')), 'temporal');
+    await expect(startDevServer({ headless: true, cliPath: missing })).rejects.toThrow(`did not start: cannot run ${missing} (spawn ${missing} ENOENT)`);
+  });
+
   it('does not retry on a port the caller chose: that port is taken, and it says so', async () => {
     const cli = fakeCli(`echo 'listen tcp: bind: address already in use'; exit 1`);
     const port = await freePort();

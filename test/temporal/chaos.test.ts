@@ -7,7 +7,7 @@ import { runChaos } from '../../scripts/chaos.js';
 
 describe('chaos end to end', () => {
   it('ends with every valid item once, no duplicate Hume job, and a folder that agrees with itself', async () => {
-    const f = await runChaos({ items: 450, kills: 3, serverRestarts: 1, log: (m) => process.stderr.write(`chaos: ${m}\n`) });
+    const f = await runChaos({ items: 900, kills: 3, serverRestarts: 1, log: (m) => process.stderr.write(`chaos: ${m}\n`) });
 
     expect(f.workerKills).toBe(3);
     expect(f.serverRestarts).toBe(1);
