@@ -14,8 +14,9 @@ import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
 import { humeJob, jobFinishedSignal, statusQuery } from '../src/workflows/index.js';
 import { type Stack, startStack } from '../test/helpers/hume-stack.js';
-import { continueWithAStartPending, PENDING_START_RECORDING, startSlowChildStartsStack } from '../test/helpers/pending-start.js';
+import { continueWithAStartPending, PENDING_START_RECORDING, SLOW_CHILD_STARTS, startSlowChildStartsStack } from '../test/helpers/pending-start.js';
 import { uniqueId } from '../test/helpers/temporal.js';
+import { interceptorEntry, type Recording } from '../test/replay/recording.js';
 
 const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const config = { models: { language: { sentiment: {} } } };
@@ -33,10 +34,13 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function save(name: string, handle: WorkflowHandle, runId?: string) {
+async function save(name: string, handle: WorkflowHandle, { runId, interceptors = [] }: { runId?: string; interceptors?: string[] } = {}) {
   const history = await stack.temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-  // The workflow id is part of what replay checks (child ids derive from it).
-  const recording = { workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) };
+  const recording: Recording = {
+    workflowId: handle.workflowId,
+    ...(interceptors.length ? { interceptors: interceptors.map(interceptorEntry) } : {}),
+    history: JSON.parse(historyToJSON(history)),
+  };
   // The corpus is append-only (CONTRIBUTING.md): a recording that exists gets a dated sibling, and its line in corpus.sha256.
   let file = `${name}.json`;
   for (let n = 1; existsSync(join(out, file)); n++) file = `${name}-${new Date().toISOString().slice(0, 10)}-${n}.json`;
@@ -91,8 +95,8 @@ it('records humeBatch paths', async () => {
   const continued = chain.find((execution) => execution.status.name === 'CONTINUED_AS_NEW');
   const final = chain.find((execution) => execution.status.name === 'COMPLETED');
   expect(continued && final).toBeTruthy();
-  await save('batch-continued', run.workflow, continued!.runId);
-  await save('batch-final', run.workflow, final!.runId);
+  await save('batch-continued', run.workflow, { runId: continued!.runId });
+  await save('batch-final', run.workflow, { runId: final!.runId });
   await save('batch-child', stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-0`));
 
   stack.emulator.setFaults({ callbackDelayMs: 1_000 });
@@ -147,7 +151,7 @@ it('records a continued run whose supervision meets a child start pending', asyn
   const slow = await startSlowChildStartsStack(server.address);
   try {
     const run = await continueWithAStartPending(slow, dir);
-    await save(PENDING_START_RECORDING, run.workflow);
+    await save(PENDING_START_RECORDING, run.workflow, { interceptors: [SLOW_CHILD_STARTS] });
   } finally {
     await slow.close();
   }

@@ -57,7 +57,6 @@ const STOP_GRACE_MS = 5_000;
 /** How long the output of a server that exited is read on (a process it left may hold the pipe). */
 const OUTPUT_DRAIN_MS = 2_000;
 
-
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cliPath = options.cliPath ?? (await resolveTemporalCli());
   const ip = options.ip ?? '127.0.0.1';
@@ -107,13 +106,16 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
   const closed = once(child, 'close').catch(() => undefined);
   let head = '';
   let tail = '';
-  let total = 0;
+  let cut = false;
   const onData = (text: string) => {
-    total += text.length;
     const room = LOG_HEAD - head.length;
     head += text.slice(0, room);
     // What of a chunk is past the head goes to the tail: nothing is skipped between the two.
-    if (text.length > room) tail = (tail + text.slice(room)).slice(-LOG_TAIL);
+    if (text.length > room) {
+      const kept = tail + text.slice(room);
+      cut ||= kept.length > LOG_TAIL;
+      tail = kept.slice(-LOG_TAIL);
+    }
     if (options.onLog) for (const line of text.split('\n')) if (line) options.onLog(line);
   };
   // Decoded as a stream, so a character split across two chunks stays whole.
@@ -135,7 +137,7 @@ async function launch(cliPath: string, ip: string, port: number, uiPort: number 
   } catch (err) {
     await stop();
     await Promise.race([closed, sleep(OUTPUT_DRAIN_MS)]);
-    const log = total > head.length + tail.length ? `${head}\n…\n${tail}` : head + tail;
+    const log = cut ? `${head}\n…\n${tail}` : head + tail;
     const message = `Temporal dev server on ${address} did not start: ${(err as Error).message}\n${log}`;
     throw child.exitCode !== null && /address already in use/i.test(log) ? new PortTaken(message) : new Error(message);
   }

@@ -31,7 +31,7 @@ describe('startDevServer', () => {
     expect(isAlive(second.pid)).toBe(false);
   });
 
-  it('on a port already taken, says so: the cause at the head of the server output it quotes, not cut off', async () => {
+  it('on a port already taken, says so, quoting the server\'s own words', async () => {
     const holder = createServer();
     holder.listen(0, '127.0.0.1');
     await once(holder, 'listening');
@@ -55,7 +55,7 @@ describe('startDevServer', () => {
   });
 
   it('quotes an output a little past the head whole, with nothing cut', async () => {
-    // Written in pieces, so one of them crosses the 2,000 characters kept as the head.
+    // Past the 2,000 characters kept as the head, short of head and tail together: nothing to cut.
     const cli = fakeCli(`echo 'panic: the cause'; for i in 1 2 3; do head -c 1000 /dev/zero | tr '\\0' $i; sleep 0.05; done; echo; echo 'the end'; exit 2`);
     const error = await startDevServer({ headless: true, cliPath: cli.path }).then(
       () => undefined,

@@ -7,8 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { PENDING_START_RECORDING, SLOW_CHILD_STARTS } from '../helpers/pending-start.js';
+import { PENDING_START_RECORDING } from '../helpers/pending-start.js';
 import { testWorkflowBundle } from '../helpers/temporal.js';
+import { interceptorModules, Recording } from './recording.js';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
 const recorded = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
@@ -21,9 +22,8 @@ describe('recorded histories replay on the current workflow code', () => {
   });
 
   it.each(recorded)('%s', async (name) => {
-    const { workflowId, history } = JSON.parse(readFileSync(`${dir}${name}`, 'utf8'));
-    // A run recorded with child starts slowed down replays with the same interceptor (its timers are commands too).
-    const interceptors = name.startsWith(PENDING_START_RECORDING) ? [SLOW_CHILD_STARTS] : [];
-    await Worker.runReplayHistory({ workflowBundle: await testWorkflowBundle(interceptors) }, history, workflowId);
+    const recording = Recording.parse(JSON.parse(readFileSync(`${dir}${name}`, 'utf8')));
+    const workflowBundle = await testWorkflowBundle(interceptorModules(recording));
+    await Worker.runReplayHistory({ workflowBundle }, recording.history, recording.workflowId);
   });
 });

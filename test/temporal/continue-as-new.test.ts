@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/client.js';
 import { type DevServer, startDevServer } from '../../src/devserver/index.js';
 import { humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
+import { payloadsIn } from '../helpers/history.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { continueWithAStartPending, startSlowChildStartsStack } from '../helpers/pending-start.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -99,9 +100,8 @@ describe('humeBatch on a server that suggests continue-as-new early', () => {
       const patches: string[] = [];
       for await (const execution of slowStarts.temporal.client.workflow.list({ query: `WorkflowId = "${run.workflow.workflowId}"` })) {
         const { events } = await slowStarts.temporal.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-        for (const e of events!) {
-          if (e.markerRecordedEventAttributes?.markerName !== 'core_patch') continue;
-          for (const p of e.markerRecordedEventAttributes.details!['patch-data']!.payloads!) patches.push(JSON.parse(Buffer.from(p.data!).toString()).id);
+        for (const { path, payload } of payloadsIn(events)) {
+          if (/\.markerRecordedEventAttributes\.details\.patch-data\.payloads\.\d+$/.test(path)) patches.push(JSON.parse(Buffer.from(payload.data!).toString()).id);
         }
       }
       expect(patches).toContain('settle-started-batches-only');
