@@ -52,9 +52,9 @@ export const results: Benchmark = async (ctx) => {
     const jobsPath = join(ctx.workDir, 'results-jobs.json');
     await writeFile(jobsPath, JSON.stringify({ baseUrl: hume.url, apiKey: hume.apiKey, runDir, plan, config: CONFIG, jobs } satisfies ResultsJobs));
     ctx.log('results: streaming predictions to the folder');
-    const stream = await runChild<PhaseFigures>('./results-child.ts', [jobsPath, 'stream']);
+    const stream = await runChild<PhaseFigures>('results-child', [jobsPath, 'stream']);
     ctx.log('results: merging');
-    const merge = await runChild<PhaseFigures>('./results-child.ts', [jobsPath, 'merge']);
+    const merge = await runChild<PhaseFigures>('results-child', [jobsPath, 'merge']);
     const name = `${mb(stream.bytes)} of predictions, ${jobs.length} jobs`;
     const row = rowsOf('5 results', name);
     return [

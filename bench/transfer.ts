@@ -92,8 +92,8 @@ async function memoryBySize(ctx: BenchContext, hume: HumeEmulator): Promise<Row[
 
     const jobsPath = join(ctx.workDir, `size-${size}-jobs.json`);
     await writeFile(jobsPath, JSON.stringify({ baseUrl: hume.url, apiKey: hume.apiKey, runDir, plan, config: CONFIG, jobs: [{ range, jobId }] } satisfies ResultsJobs));
-    const fetch = await runChild<PhaseFigures>('./results-child.ts', [jobsPath, 'stream']);
-    const merge = await runChild<PhaseFigures>('./results-child.ts', [jobsPath, 'merge']);
+    const fetch = await runChild<PhaseFigures>('results-child', [jobsPath, 'stream']);
+    const merge = await runChild<PhaseFigures>('results-child', [jobsPath, 'merge']);
     const row = rowsOf('6 transfer', `one job, ${mb(fetch.bytes)} of predictions`);
     rows.push(
       row('fetch: peak RSS (loaded), time', `${mb(fetch.peakRss)} (${mb(fetch.baseRss)}), ${seconds(fetch.ms)}`, '< 400 MB', fetch.peakRss < 400e6),
