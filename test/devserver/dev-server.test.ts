@@ -64,6 +64,18 @@ describe('startDevServer', () => {
     expect(error?.message).toMatch(/did not start: the server process exited\npanic: the cause\n1{1000}2{1000}3{1000}\nthe end\n$/);
   });
 
+  it.each([
+    [4_000, /exited\na{4000}$/],
+    [4_001, /exited\na{2000}\n…\na{2000}$/],
+  ])('quotes an output of %i characters against the 4,000 kept (head and tail): whole at the limit, cut one past it', async (length, quoted) => {
+    const cli = fakeCli(`head -c ${length} /dev/zero | tr '\\0' a; exit 2`);
+    const error = await startDevServer({ headless: true, cliPath: cli.path }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(quoted);
+  });
+
   it('starts again on new ports when a port it picked was taken before the server bound it', async () => {
     const cli = fakeCli(`if [ ! -e "$0.taken" ]; then touch "$0.taken"; echo 'listen tcp 127.0.0.1:1: bind: address already in use'; exit 1; fi; exec '${await resolveTemporalCli()}' "$@"`);
     const server = await startDevServer({ headless: true, cliPath: cli.path });

@@ -13,7 +13,8 @@ export const Recording = z.object({
   workflowId: z.string(),
   /** Repository-relative paths, so a recording replays from any checkout. */
   interceptors: z.array(z.string()).optional(),
-  history: z.unknown(),
+  /** The history as Temporal's JSON has it; only its events are checked here, replay reads the rest. */
+  history: z.object({ events: z.array(z.unknown()).min(1) }).loose(),
 });
 export type Recording = z.infer<typeof Recording>;
 
