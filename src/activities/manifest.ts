@@ -138,7 +138,8 @@ async function planManifest(storage: Storage, input: PlanManifestInput): Promise
         if (invalid.length < INVALID_IN_RESULT) invalid.push({ line: line.line, field: line.field, rule: line.rule });
         await invalidFile.write(line);
       },
-      progress: (line) => heartbeat({ line }),
+      // The pass as a number: heartbeat details are counts and offsets only.
+      progress: (line, pass) => heartbeat({ pass: pass === 'ids' ? 1 : 2, line }),
     });
   } catch (err) {
     await Promise.all([planFile.abort(), invalidFile.abort()]);

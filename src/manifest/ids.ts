@@ -1,9 +1,10 @@
 /**
- * Finds duplicate item ids across a whole manifest in ~20 bytes per explicit id, however long: an
- * id is kept as a 64-bit fingerprint and its first line in typed arrays (no string, no object per
- * id), and a fingerprint match is confirmed by reading the earlier line back from the manifest, so
- * a collision of two different ids is never reported as a duplicate. Only confirmed duplicates are
- * kept as strings. Items without an id get `line-<n>`, recorded as one bit per line.
+ * Finds duplicate item ids across a whole manifest, among the ids planning's first pass found may
+ * repeat (id-scan.ts), in ~20 bytes each however long: an id is kept as a 64-bit fingerprint and
+ * its first line in typed arrays (no string, no object per id), and a fingerprint match is
+ * confirmed by reading the earlier line back from the manifest, so a collision of two different
+ * ids is never reported as a duplicate. Only confirmed duplicates are kept as strings. Items
+ * without an id get `line-<n>`, recorded as one bit per line.
  */
 import type { ItemRecord } from '../schemas/batch.js';
 import type { StreamStart } from './lines.js';
@@ -20,13 +21,18 @@ export interface IdRegistryOptions {
   readId(from: StreamStart, line: number, end: number): Promise<string | undefined>;
   /** The id's fingerprint; tests inject a degenerate one to force collisions. @default fingerprintOf */
   fingerprint?: (id: string) => Fingerprint;
+  /** Fingerprints of the ids that may repeat; any other id is unique and is not recorded. */
+  suspects: { has(fingerprint: Fingerprint): boolean };
 }
 
+/** The id of an item that declares none. */
+export const generatedId = (line: number) => `line-${line}`;
 const AUTO_ID = /^line-([1-9]\d*)$/;
 
 export class IdRegistry {
   readonly #readId: IdRegistryOptions['readId'];
   readonly #fingerprint: (id: string) => Fingerprint;
+  readonly #suspects: IdRegistryOptions['suspects'];
   readonly #table = new FingerprintTable();
   readonly #starts = new RecordStarts();
   /** Ids confirmed duplicated: a third use is answered without reading the manifest again. */
@@ -36,11 +42,13 @@ export class IdRegistry {
   constructor(options: IdRegistryOptions) {
     this.#readId = options.readId;
     this.#fingerprint = options.fingerprint ?? fingerprintOf;
+    this.#suspects = options.suspects;
   }
 
   /** Registers a valid item's id, or says which earlier line already has it; `byte` is where its record starts. */
   async claim(item: ItemRecord, hasExplicitId: boolean, byte: number): Promise<Problem | undefined> {
     const fingerprint = this.#fingerprint(item.id);
+    if (!this.#suspects.has(fingerprint)) return undefined;
     let first = hasExplicitId ? this.#autoOwner(item.id) : undefined;
     // Most ids match no fingerprint: only a match reads the manifest (and awaits).
     if (first === undefined && this.#table.has(fingerprint)) first = await this.#explicitOwner(item.id, fingerprint, byte);
@@ -126,7 +134,7 @@ const WORDS = 3;
  * and a doubling copies only the index. Equal fingerprints take an entry each, so two different
  * ids that collide both stay findable.
  */
-class FingerprintTable {
+export class FingerprintTable {
   readonly #chunks: Uint32Array[] = [];
   #count = 0;
   /** Entry number + 1 per slot; 0 is empty. */

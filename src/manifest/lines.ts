@@ -70,6 +70,8 @@ export async function* readLines(chunks: AsyncIterable<Buffer> | Iterable<Buffer
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** One decoder for every record (a call without `stream` starts afresh): one per line was garbage. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A record whose bytes are not UTF-8: `offset` is the first bad byte's, in the manifest. */
 export interface NotUtf8 {
@@ -90,7 +92,7 @@ export function recordText(record: RawRecord): string | NotUtf8 {
   const skip = record.byteStart === 0 && record.bytes.subarray(0, 3).equals(BOM) ? 3 : 0;
   const bytes = record.bytes.subarray(skip);
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes).replace(/\r?\n$/, '');
+    return UTF8.decode(bytes).replace(/\r?\n$/, '');
   } catch {
     return { notUtf8: true, offset: record.byteStart + skip + firstInvalidUtf8(bytes), shown: bytes.toString('utf8').replace(/\r?\n$/, '') };
   }

@@ -1,16 +1,18 @@
 /**
- * Plans a manifest in one streaming pass: hashes the file, validates every line, finds duplicate
- * ids, cuts the valid items into batches and hashes each batch's slice. Memory stays bounded by
- * the longest line plus the id registry (~20 bytes per explicit id); batches and invalid lines go
- * straight to the sinks.
+ * Plans a manifest in two streaming passes. The first finds which ids may repeat (id-scan.ts);
+ * the second hashes the file, validates every line, finds duplicate ids among those, cuts the
+ * valid items into batches and hashes each batch's slice. Memory stays bounded by the longest
+ * line, the first pass's fixed-size filter and ~20 bytes per repeated id, however many distinct
+ * ids there are; batches and invalid lines go straight to the sinks.
  */
-import { createHash } from 'node:crypto';
+import { type Hash, createHash } from 'node:crypto';
 import { BatchPlanner, type PlannedBatch } from '../batching/plan.js';
 import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import type { StoredFile } from '../store/storage.js';
 import type { BatchLimits, BatchRange, InvalidLine, ManifestFormat, ManifestRef } from '../schemas/batch.js';
 import { ManifestError } from './errors.js';
-import { IdRegistry, type IdRegistryOptions } from './ids.js';
+import { PROGRESS_EVERY, scanIds } from './id-scan.js';
+import { IdRegistry, type IdRegistryOptions, fingerprintOf } from './ids.js';
 import { isProblem } from './problems.js';
 import type { StreamStart } from './lines.js';
 import { type ManifestEntry, readManifest } from './reader.js';
@@ -20,8 +22,8 @@ import { type ValidationContext, createValidator } from './validate.js';
 export interface PlanSinks {
   batch(range: BatchRange): Promise<void>;
   invalid(line: InvalidLine): Promise<void>;
-  /** Called every PROGRESS_EVERY lines with the line reached. */
-  progress?(line: number): void;
+  /** Called every few thousand lines with the pass (ids first, then the plan) and the line reached. */
+  progress?(line: number, pass: PlanPass): void;
 }
 
 export interface ManifestPlan {
@@ -33,7 +35,7 @@ export interface ManifestPlan {
   uploadBytes: number;
 }
 
-const PROGRESS_EVERY = 5_000;
+export type PlanPass = 'ids' | 'plan';
 
 /**
  * The manifest's location is recorded in the plan and read again at submit. `ids` sets how ids
@@ -48,25 +50,15 @@ export async function planManifestFile(
   ids: Pick<IdRegistryOptions, 'fingerprint'> = {},
 ): Promise<ManifestPlan> {
   const path = file.location;
-  const chunks = file.read()[Symbol.asyncIterator]();
+  const fingerprint = ids.fingerprint ?? fingerprintOf;
+  const firstHash = createHash('sha256');
+  const suspects = await scanIds(hashedRead(file, firstHash), format, fingerprint, (line) => sinks.progress?.(line, 'ids'));
   const fileHash = createHash('sha256');
-  async function* hashed(): AsyncGenerator<Buffer> {
-    while (true) {
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await chunks.next();
-      } catch (err) {
-        throw refusalOf(path, err);
-      }
-      if (next.done) return;
-      fileHash.update(next.value);
-      yield next.value;
-    }
-  }
+  const chunks = hashedRead(file, fileHash);
 
   const validate = createValidator(ctx);
   const readBack = new ReadBack(file, () => plan.manifest);
-  const registry = new IdRegistry({ ...ids, readId: (from, line, end) => readBack.idOf(from, line, end) });
+  const registry = new IdRegistry({ fingerprint, suspects, readId: (from, line, end) => readBack.idOf(from, line, end) });
   const planner = new BatchPlanner(limits);
   const slices = new SliceTracker();
   const plan: ManifestPlan = { manifest: { path, format, sha256: '' }, items: 0, validItems: 0, invalidCount: 0, batches: 0, uploadBytes: 0 };
@@ -77,14 +69,14 @@ export async function planManifestFile(
   };
 
   try {
-    for await (const entry of readManifest(hashed(), { format })) {
+    for await (const entry of readManifest(chunks, { format })) {
       const { record } = entry;
       if (entry.kind === 'header') plan.manifest.csvHeader = entry.text;
       if (entry.kind !== 'line') {
         slices.add(record.bytes, 'other', record.line);
         continue;
       }
-      if (++plan.items % PROGRESS_EVERY === 0) sinks.progress?.(record.line);
+      if (++plan.items % PROGRESS_EVERY === 0) sinks.progress?.(record.line, 'plan');
       const { parsed } = entry;
       let outcome = isProblem(parsed) ? parsed : await validate(parsed, record.line);
       let role: SliceRole = 'other';
@@ -105,11 +97,34 @@ export async function planManifestFile(
     }
     await emit(planner.finish());
   } finally {
-    await chunks.return?.();
     await readBack.close();
   }
   plan.manifest.sha256 = fileHash.digest('hex');
+  // The passes must have read the same bytes, or an id the first missed could be repeated unseen.
+  if (firstHash.digest('hex') !== plan.manifest.sha256) {
+    throw new ManifestError(`the manifest ${path} changed while it was being planned (it is read twice); plan it once it is written in full`);
+  }
   return plan;
+}
+
+/** The file's chunks, hashed as they pass; a read that fails for good refuses the manifest. */
+async function* hashedRead(file: StoredFile, hash: Hash): AsyncGenerator<Buffer> {
+  const chunks = file.read()[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw refusalOf(file.location, err);
+      }
+      if (next.done) return;
+      hash.update(next.value);
+      yield next.value;
+    }
+  } finally {
+    await chunks.return?.();
+  }
 }
 
 /** A connection dropped mid-stream is retried with the activity; only a refusal refuses the run. */

@@ -11,6 +11,7 @@ import { isPermanentReadFailure, readFailure } from '../store/read-failure.js';
 import { createStorage, type Storage } from '../store/storage.js';
 import type { JobConfig } from '../hume/schemas.js';
 import type { ItemRecord, ManifestItem, SourceKind } from '../schemas/batch.js';
+import { generatedId } from './ids.js';
 import { type Problem, WHOLE_LINE, isProblem, problem } from './problems.js';
 
 export interface ValidationContext {
@@ -131,7 +132,7 @@ export function createValidator(ctx: ValidationContext): ItemValidator {
     const value = item[kind] as string;
     const checked = kind === 'url' ? (checkUrl(value) ?? { value, bytes: 0 }) : kind === 'text' ? checkText(value) : await checkFile(value);
     if (isProblem(checked)) return checked;
-    const record: ItemRecord = { line, id: item.id ?? `line-${line}`, kind, ...checked };
+    const record: ItemRecord = { line, id: item.id ?? generatedId(line), kind, ...checked };
     if (item.metadata) record.metadata = item.metadata;
     return record;
   };

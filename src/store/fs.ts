@@ -233,7 +233,7 @@ export function createFsStore(root: string): ResultStore {
     },
     readBytes(path, start = 0, end) {
       if (end !== undefined && end <= start) return (async function* () {})();
-      return createReadStream(resolvePath(path), { start, ...(end !== undefined && { end: end - 1 }), highWaterMark: 1 << 20 });
+      return createReadStream(resolvePath(path), { start, ...(end !== undefined && { end: end - 1 }), highWaterMark: 1 << 16 });
     },
     async size(path) {
       try {
