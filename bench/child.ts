@@ -41,10 +41,10 @@ const exitOf = (child: ReturnType<typeof spawn>) =>
     child.once('exit', resolve);
   });
 
-/** Runs `bench/<name>.ts`, compiled. */
-export async function runChild<T>(name: string, args: string[]): Promise<T> {
+/** Runs `bench/<name>.ts`, compiled; `nodeFlags` go to node before the script (V8's, say). */
+export async function runChild<T>(name: string, args: string[], nodeFlags: string[] = []): Promise<T> {
   const out = await build();
-  const child = spawn(process.execPath, [`${out}bench/${name}.js`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, `${out}bench/${name}.js`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const code = await exitOf(child);
