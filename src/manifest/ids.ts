@@ -4,7 +4,7 @@
  * its first line in typed arrays (no string, no object per id), and a fingerprint match is
  * confirmed by reading the earlier line back from the manifest, so a collision of two different
  * ids is never reported as a duplicate. Only confirmed duplicates are kept as strings. Items
- * without an id get `line-<n>`, recorded as one bit per line.
+ * without an id get `line-<n>`; a suspected one is recorded as one bit per line.
  */
 import type { ItemRecord } from '../schemas/batch.js';
 import type { StreamStart } from './lines.js';

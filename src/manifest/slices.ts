@@ -9,13 +9,17 @@ import type { StoredFile } from '../store/storage.js';
 /** How a record relates to the batch being hashed. */
 export type SliceRole = 'item' | 'duplicate' | 'other';
 
-/** Bytes of records after a batch's last item held back from its hash before a snapshot is taken instead. */
+/**
+ * Records after a batch's last item held back from its hash before a snapshot is taken instead:
+ * bounded in bytes, and in records (each is a Buffer of its own, ~100 bytes of heap however short).
+ */
 const HOLD_BYTES = 1024 * 1024;
+const HOLD_RECORDS = 4096;
 
 /**
  * Hashes each batch's slice: from its first item's first byte to its last item's last byte.
  * Records after the last item may still be followed by another item of the same batch or not, so
- * they are held back and hashed only when an item follows. A long run of them (past HOLD_BYTES)
+ * they are held back and hashed only when an item follows. A long run of them (past the hold)
  * is hashed at once, after a snapshot (`Hash.copy`) at the last item: a snapshot per item, a
  * native hash context per line, was ~1 µs and garbage outside the JS heap for every line.
  */
@@ -54,7 +58,7 @@ export class SliceTracker {
     }
     this.#held.push(bytes);
     this.#heldBytes += bytes.length;
-    if (this.#heldBytes <= HOLD_BYTES) return;
+    if (this.#heldBytes <= HOLD_BYTES && this.#held.length < HOLD_RECORDS) return;
     this.#atLastItem = running.copy();
     for (const held of this.#held) running.update(held);
     this.#held = [];

@@ -32,15 +32,15 @@ async function planColliding(file: StoredFile, format: ManifestFormat, baseDir: 
 const filler = (n: number) => ({ id: `filler-${n}`, text: `${'padding '.repeat(250)}${n}` });
 
 /**
- * x-ids spread over more than 64 lines and 64 KiB (~2 KB fillers between them), so an earlier
- * line is read back from a record start well before the line itself: `xa` (line 1) and `xb`
- * (line 40) collide but differ; `xb` again (line 121) and `xa` again (line 160, line 200) are
- * real duplicates.
+ * x-ids among ~2 KB fillers; the x-ids share a fingerprint, so the first pass suspects them all:
+ * `xa` (line 1), `xb` (line 40) and `xc` (line 41) collide but differ; `xb` again (line 121),
+ * `xa` again (lines 160, 200) and `xc` again (line 180) are real duplicates. Line 41 is within 64
+ * lines and 64 KiB of line 40, so no record start is kept for it: it is read back from line 40's.
  */
 function collidingJsonl(): string {
   const lines: unknown[] = [];
   for (let line = 1; line <= 200; line++) {
-    const x = { 1: 'xa', 40: 'xb', 121: 'xb', 160: 'xa', 200: 'xa' }[line];
+    const x = { 1: 'xa', 40: 'xb', 41: 'xc', 121: 'xb', 160: 'xa', 180: 'xc', 200: 'xa' }[line];
     lines.push(x ? { id: x, text: `line ${line}` } : filler(line));
   }
   return jsonl(...lines);
@@ -55,6 +55,7 @@ function repeatedJsonl(count: number): string {
 const expectedDuplicates = [
   { line: 121, field: 'id', value: 'xb', rule: 'duplicate id (first used on line 40)' },
   { line: 160, field: 'id', value: 'xa', rule: 'duplicate id (first used on line 1)' },
+  { line: 180, field: 'id', value: 'xc', rule: 'duplicate id (first used on line 41)' },
   { line: 200, field: 'id', value: 'xa', rule: 'duplicate id (first used on line 1)' },
 ];
 
@@ -97,8 +98,8 @@ describe('duplicate ids by fingerprint', () => {
     await writeFile(path, collidingJsonl());
     const { result, invalid, planned } = await planColliding(createStorage().file(path), 'jsonl', dir);
     expect(invalid).toEqual(expectedDuplicates);
-    expect(result).toMatchObject({ items: 200, validItems: 197, invalidCount: 3 });
-    expect([1, 40].every(planned)).toBe(true);
+    expect(result).toMatchObject({ items: 200, validItems: 196, invalidCount: 4 });
+    expect([1, 40, 41].every(planned)).toBe(true);
   });
 
   it('reads back a first line of 500 KB whole', async () => {
@@ -140,8 +141,8 @@ describe('duplicate ids by fingerprint', () => {
       await storage.folder('s3://manifests').putFile('m.jsonl', await writeLocal(join(dir, 'm.jsonl'), collidingJsonl()));
       const { result, invalid, planned } = await planColliding(storage.file('s3://manifests/m.jsonl'), 'jsonl', dir);
       expect(invalid).toEqual(expectedDuplicates);
-      expect(result).toMatchObject({ items: 200, validItems: 197, invalidCount: 3 });
-      expect([1, 40].every(planned)).toBe(true);
+      expect(result).toMatchObject({ items: 200, validItems: 196, invalidCount: 4 });
+      expect([1, 40, 41].every(planned)).toBe(true);
     });
 
     it('finds every duplicate of a repeated manifest read back from S3', async () => {

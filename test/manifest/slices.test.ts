@@ -21,6 +21,8 @@ describe('a batch slice hash', () => {
     ['a long run between two items', [record('item', 'a'), ...longRun('other'), record('item', 'b')]],
     ['a long run after the last item', [record('item', 'a'), record('item', 'b'), ...longRun('other')]],
     ['a long run, an item, and another long run', [record('item', 'a'), ...longRun('duplicate'), record('item', 'b'), ...longRun('other')]],
+    ['many tiny records after the last item (blank CSV rows)', [record('item', 'a'), ...Array.from({ length: 10_000 }, () => record('other', ',,'))]],
+    ['many tiny records between two items', [record('item', 'a'), ...Array.from({ length: 10_000 }, () => record('other', '')), record('item', 'b')]],
   ])('covers its first item through its last: %s', (_name, records) => {
     const slices = new SliceTracker();
     records.forEach((r, i) => slices.add(r.bytes, r.role, i + 1));
