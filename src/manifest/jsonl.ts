@@ -14,8 +14,10 @@ export function parseJsonlLine(text: string): ManifestItem | Problem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return problem(WHOLE_LINE, text, 'must be a JSON object');
   }
-  // Tools such as pandas write absent fields as null: treat them as absent.
-  const present = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+  // Tools such as pandas write absent fields as null: treat them as absent (copied only when one is).
+  const present: Record<string, unknown> = Object.values(value).includes(null)
+    ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null))
+    : (value as Record<string, unknown>);
   const parsed = ManifestItem.safeParse(present);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
