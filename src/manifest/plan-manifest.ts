@@ -67,13 +67,18 @@ export async function planManifestFile(
     plan.batches++;
     await sinks.batch({ ...batch, ...slices.take() });
   };
+  /** A record into the open slice; a slice holding too much besides its items closes its batch. */
+  const slice = async (bytes: Buffer, role: SliceRole, line: number) => {
+    slices.add(bytes, role, line);
+    if (slices.full) await emit(planner.finish());
+  };
 
   try {
     for await (const entry of readManifest(chunks, { format })) {
       const { record } = entry;
       if (entry.kind === 'header') plan.manifest.csvHeader = entry.text;
       if (entry.kind !== 'line') {
-        slices.add(record.bytes, 'other', record.line);
+        await slice(record.bytes, 'other', record.line);
         continue;
       }
       if (++plan.items % PROGRESS_EVERY === 0) sinks.progress?.(record.line, 'plan');
@@ -93,7 +98,7 @@ export async function planManifestFile(
         await emit(planner.add(outcome, record));
         role = 'item';
       }
-      slices.add(record.bytes, role, record.line);
+      await slice(record.bytes, role, record.line);
     }
     await emit(planner.finish());
   } finally {

@@ -1,6 +1,6 @@
 /**
- * A batch's bytes: hashed while planning streams the manifest once, and read back (only that
- * slice, by position) when the batch is submitted.
+ * A batch's bytes: hashed while planning's second pass streams the manifest, and read back (only
+ * that slice, by position) when the batch is submitted.
  */
 import { type Hash, createHash } from 'node:crypto';
 import type { BatchRange } from '../schemas/batch.js';
@@ -10,25 +10,25 @@ import type { StoredFile } from '../store/storage.js';
 export type SliceRole = 'item' | 'duplicate' | 'other';
 
 /**
- * Records after a batch's last item held back from its hash before a snapshot is taken instead:
- * bounded in bytes, and in records (each is a Buffer of its own, ~100 bytes of heap however short).
+ * A slice may hold this much that is not its items (invalid lines, duplicates, blanks) before its
+ * batch is closed early: what submit reads back and what the batch lists stay small however the
+ * manifest interleaves them (a manifest pasted after itself, then new lines, would otherwise put
+ * every repeated line into one batch's slice and its list of duplicates).
  */
-const HOLD_BYTES = 1024 * 1024;
-const HOLD_RECORDS = 4096;
+const MAX_EXTRA_BYTES = 1024 * 1024;
+const MAX_EXTRA_RECORDS = 4096;
 
 /**
  * Hashes each batch's slice: from its first item's first byte to its last item's last byte.
  * Records after the last item may still be followed by another item of the same batch or not, so
- * they are held back and hashed only when an item follows. A long run of them (past the hold)
- * is hashed at once, after a snapshot (`Hash.copy`) at the last item: a snapshot per item, a
- * native hash context per line, was ~1 µs and garbage outside the JS heap for every line.
+ * they are held back and hashed only when an item follows (a snapshot of the hash at every item
+ * instead, `Hash.copy`, was ~1 µs and a native context of garbage per line).
  */
 export class SliceTracker {
   #running: Hash | undefined;
-  /** The hash at the last item, once records after it were hashed into `#running`. */
-  #atLastItem: Hash | undefined;
   #held: Buffer[] = [];
-  #heldBytes = 0;
+  #extraBytes = 0;
+  #extraRecords = 0;
   #duplicates: number[] = [];
   #pendingDuplicates: number[] = [];
 
@@ -38,41 +38,32 @@ export class SliceTracker {
     this.#running ??= createHash('sha256');
     if (role !== 'item') {
       if (role === 'duplicate') this.#pendingDuplicates.push(line);
-      this.#hold(bytes);
+      this.#held.push(bytes);
+      this.#extraBytes += bytes.length;
+      this.#extraRecords++;
       return;
     }
     for (const held of this.#held) this.#running.update(held);
     this.#held = [];
-    this.#heldBytes = 0;
-    this.#atLastItem = undefined;
     this.#running.update(bytes);
-    this.#duplicates.push(...this.#pendingDuplicates);
+    // Not push(...pending): a long run would exceed a call's argument limit.
+    this.#duplicates = this.#duplicates.length ? this.#duplicates.concat(this.#pendingDuplicates) : this.#pendingDuplicates;
     this.#pendingDuplicates = [];
   }
 
-  #hold(bytes: Buffer): void {
-    const running = this.#running as Hash;
-    if (this.#atLastItem) {
-      running.update(bytes);
-      return;
-    }
-    this.#held.push(bytes);
-    this.#heldBytes += bytes.length;
-    if (this.#heldBytes <= HOLD_BYTES && this.#held.length < HOLD_RECORDS) return;
-    this.#atLastItem = running.copy();
-    for (const held of this.#held) running.update(held);
-    this.#held = [];
-    this.#heldBytes = 0;
+  /** True once the open slice holds as much that is not items as it may: close its batch (take). */
+  get full(): boolean {
+    return this.#extraBytes >= MAX_EXTRA_BYTES || this.#extraRecords >= MAX_EXTRA_RECORDS;
   }
 
   /** Ends the open slice (at its last item) and returns what the batch records about it. */
   take(): Pick<BatchRange, 'sliceSha256' | 'duplicateLines'> {
-    const atLastItem = this.#atLastItem ?? this.#running;
-    if (!atLastItem) throw new Error('no slice to take: no item was added');
-    const taken = { sliceSha256: atLastItem.digest('hex'), ...(this.#duplicates.length ? { duplicateLines: this.#duplicates } : {}) };
-    this.#running = this.#atLastItem = undefined;
+    if (!this.#running) throw new Error('no slice to take: no item was added');
+    const taken = { sliceSha256: this.#running.digest('hex'), ...(this.#duplicates.length ? { duplicateLines: this.#duplicates } : {}) };
+    this.#running = undefined;
     this.#held = [];
-    this.#heldBytes = 0;
+    this.#extraBytes = 0;
+    this.#extraRecords = 0;
     this.#duplicates = [];
     this.#pendingDuplicates = [];
     return taken;

@@ -8,7 +8,7 @@ import { type Fingerprint, fingerprintOf } from '../../src/manifest/ids.js';
 import { planManifestFile } from '../../src/manifest/index.js';
 import { type BatchRange, DEFAULT_BATCH_LIMITS, type InvalidLine, type InvalidLineRef, type ManifestFormat } from '../../src/schemas/batch.js';
 import { type StoredFile, createStorage } from '../../src/store/storage.js';
-import { jsonl, plan, readJsonl, tempDir } from './helpers.js';
+import { batchesOf, jsonl, loadAll, plan, readJsonl, tempDir } from './helpers.js';
 
 /** Every id starting with `x` has the same fingerprint; the others keep theirs. */
 const collidingX = (id: string): Fingerprint => (id.startsWith('x') ? [7, 7] : fingerprintOf(id));
@@ -90,6 +90,24 @@ describe('duplicate ids by fingerprint', () => {
     expect(result).toMatchObject({ items: 40_000, validItems: 20_000, invalidCount: 20_000 });
     const invalid = await readJsonl<InvalidLineRef>(join(dir, 'run', 'invalid.jsonl'));
     expect(invalid.every(({ line, rule }) => rule === `duplicate id (first used on line ${line - 20_000})`)).toBe(true);
+  });
+
+  it('keeps a long run of duplicates out of every batch: a manifest pasted after itself, then new lines', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'pasted.jsonl');
+    const first = Array.from({ length: 50 }, (_, i) => ({ id: `a-${i + 1}`, text: `text ${i + 1}` }));
+    const fresh = Array.from({ length: 10 }, (_, i) => ({ id: `new-${i + 1}`, text: `new ${i + 1}` }));
+    await writeFile(path, jsonl(...first, ...Array.from({ length: 100 }, () => first).flat(), ...fresh));
+    const result = await plan({ runDir: join(dir, 'run'), manifest: { path }, skipInvalid: true });
+    expect(result).toMatchObject({ items: 5_060, validItems: 60, invalidCount: 5_000, batches: 2 });
+    const batches = await batchesOf(result);
+    // The first batch closes once its slice holds 4,096 records besides its items; the new lines start the next.
+    expect(batches.map(({ fromLine, toLine, items, duplicateLines }) => ({ fromLine, toLine, items, duplicates: duplicateLines?.length ?? 0 }))).toEqual([
+      { fromLine: 1, toLine: 50, items: 50, duplicates: 0 },
+      { fromLine: 5_051, toLine: 5_060, items: 10, duplicates: 0 },
+    ]);
+    const loaded = await loadAll(result, dir);
+    expect(loaded.map((items) => items.length)).toEqual([50, 10]);
   });
 
   it('reads a colliding line back: different ids both plan, a real duplicate names its first line', async () => {

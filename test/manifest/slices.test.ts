@@ -12,7 +12,7 @@ function expected(records: { bytes: Buffer; role: SliceRole }[]): string {
 }
 
 const record = (role: SliceRole, text: string) => ({ role, bytes: Buffer.from(`${text}\n`) });
-/** 1.5 MiB of records that are not items: past what is held back before the hash takes them in. */
+/** 1.5 MiB of records that are not items: more than a slice may hold besides its items. */
 const longRun = (role: SliceRole) => Array.from({ length: 1_500 }, (_, i) => record(role, `${role} ${i} ${'x'.repeat(1_024)}`));
 
 describe('a batch slice hash', () => {
@@ -29,11 +29,39 @@ describe('a batch slice hash', () => {
     expect(slices.take().sliceSha256).toBe(expected(records));
   });
 
+  it('says it is full past 1 MiB or 4,096 records besides its items, so the planner closes its batch', () => {
+    const bytes = new SliceTracker();
+    bytes.add(Buffer.from('a\n'), 'item', 1);
+    bytes.add(Buffer.alloc(1024 * 1024 - 1, 'x'), 'other', 2);
+    expect(bytes.full).toBe(false);
+    bytes.add(Buffer.from('\n'), 'other', 3);
+    expect(bytes.full).toBe(true);
+    const records = new SliceTracker();
+    records.add(Buffer.from('a\n'), 'item', 1);
+    for (let line = 2; line <= 4_096; line++) records.add(Buffer.from('\n'), 'duplicate', line);
+    expect(records.full).toBe(false);
+    records.add(Buffer.from('\n'), 'duplicate', 4_097);
+    expect(records.full).toBe(true);
+    // Records before any item belong to no slice.
+    const none = new SliceTracker();
+    for (let line = 1; line <= 5_000; line++) none.add(Buffer.from('\n'), 'other', line);
+    expect(none.full).toBe(false);
+  });
+
   it('lists the duplicates inside the slice, not those after its last item', () => {
     const slices = new SliceTracker();
     const records = [record('item', 'a'), record('duplicate', 'd2'), record('item', 'b'), ...longRun('duplicate')];
     records.forEach((r, i) => slices.add(r.bytes, r.role, i + 1));
     expect(slices.take()).toEqual({ sliceSha256: expected(records), duplicateLines: [2] });
+  });
+
+  it('lists a run of 300,000 duplicates between two items', () => {
+    const slices = new SliceTracker();
+    slices.add(Buffer.from('a\n'), 'item', 1);
+    for (let line = 2; line <= 300_001; line++) slices.add(Buffer.from('d\n'), 'duplicate', line);
+    slices.add(Buffer.from('b\n'), 'item', 300_002);
+    const { duplicateLines } = slices.take();
+    expect([duplicateLines?.length, duplicateLines?.[0], duplicateLines?.at(-1)]).toEqual([300_000, 2, 300_001]);
   });
 
   it('starts the next slice afresh at its first item', () => {
