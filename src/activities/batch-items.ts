@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobConfig } from '../hume/schemas.js';
 import { itemsOfSlice, type ValidationContext } from '../manifest/index.js';
+import { generatedId } from '../manifest/ids.js';
 import { uploadFilename } from '../results/mapping.js';
 import type { BatchRange, ItemRecord, ManifestRef } from '../schemas/batch.js';
 import type { BatchSource, LocalFile } from '../schemas/humeJob.js';
@@ -50,7 +51,7 @@ export async function loadItemsForIndex(manifest: ManifestRef, range: BatchRange
     // The bytes moved with the edit, the line numbers did not: read the batch's lines as they are now.
     const { items, invalid } = await itemsOfSlice(await readLines(storage.file(manifest.path).lines(), range.fromLine, range.toLine), manifest, { ...range, byteStart: 0 }, ctx);
     // A line no longer valid is still one of the batch's items: listed by its line.
-    const lost = invalid.map((line): ItemRecord => ({ line: line.line, id: `line-${line.line}`, kind: 'text', value: '', bytes: 0 }));
+    const lost = invalid.map((line): ItemRecord => ({ line: line.line, id: generatedId(line.line), kind: 'text', value: '', bytes: 0 }));
     const only = range.lines && new Set(range.lines);
     const all = [...items, ...lost].sort((a, b) => a.line - b.line);
     return only ? all.filter((item) => only.has(item.line)) : all;
