@@ -5,8 +5,8 @@
  * `workflowBundle` stays the user's (re-export `humeJob` and `humeBatch` from
  * `temporal-hume/workflows` in it). Only `workflows: 'ours'` gives a worker without workflows ours.
  *
- * Split workers: the job status check, and the submit of a job without files, are local activities,
- * which run on the worker that runs the workflow, so a workflow-only worker takes the plugin with
+ * Split workers: the job status check, the submit of a job without files and the fetch of a few
+ * short texts' predictions are local activities, which run on the worker that runs the workflow, so a workflow-only worker takes the plugin with
  * the same Hume client, callbacks and storage and `activities: 'local'` (those only), and the
  * activity workers take it with every activity (the default).
  */
@@ -45,9 +45,10 @@ export interface HumeBatchPluginOptions {
 
 /**
  * Activities our workflows run as local activities, on the workflow's own worker. `humeSubmitJob`
- * also runs scheduled, on activity workers (files, and every submit a local one hands over).
+ * and `humeFetchResults` also run scheduled, on activity workers (files, large jobs, and whatever
+ * a local try hands over).
  */
-export const LOCAL_ACTIVITIES = ['humeCheckJob', 'humeSubmitJob'] as const;
+export const LOCAL_ACTIVITIES = ['humeCheckJob', 'humeSubmitJob', 'humeFetchResults'] as const;
 
 /** Checked before anything is built: each problem names its option. */
 const Options = z.object({

@@ -92,6 +92,16 @@ const { humeSubmitJob: humeSubmitJobHere } = proxyLocalActivities<HumeActivities
   startToCloseTimeout: '20 seconds',
   retry: { maximumAttempts: 1 },
 });
+// The predictions of a few short texts are small: after a COMPLETED callback they are fetched
+// inside the workflow task too (a marker instead of three events and the task that follows). One
+// try, as for the submit: a slow link or a refusal goes to the scheduled fetch, which resumes a
+// cut download from the scratch copy this machine keeps.
+const { humeFetchResults: humeFetchResultsHere } = proxyLocalActivities<HumeActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+/** Texts up to this many UTF-16 units fetch here (word granularity: ~400 bytes of predictions a byte, ~25 MB). */
+const FETCH_HERE_MAX_TEXT = 64 * 1024;
 
 // Pinned on a versioned worker: a job runs on the code that started it (its parent's build, when
 // a child) until it ends or continues as new.
@@ -269,7 +279,7 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
     } catch (err) {
       // Hume serves predictions of completed jobs only: a refusal after a callback (a forged or
       // early one) means asking Hume, as without the shortcut; a second refusal counts.
-      if (!final.fromCallback || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      if (!final.fromCallback || isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
       status.lastError = `predictions of Hume job ${waiting.jobId} not served after its COMPLETED callback: ${failureMessage(err)}`;
       waiting.confirmFirst = true;
       return undefined;
@@ -317,11 +327,19 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
    * The fetch a COMPLETED callback sends straight to Hume: a few attempts only, so an answer that
    * is not the file (the job not done, a key refused) soon sends the job back to asking Hume.
    */
-  function fetchAfterCallback(jobId: string) {
-    return humeFetchResults.executeWithOptions(
-      { summary: SUMMARIES.fetch(jobId), retry: { ...retry, maximumAttempts: SHORTCUT_FETCH_ATTEMPTS } },
-      [{ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config }],
-    );
+  async function fetchAfterCallback(jobId: string) {
+    const summary = SUMMARIES.fetch(jobId);
+    const args = [{ jobId, resultDir: job.resultDir, artifacts: job.artifacts, batch: job.batch, config: job.config }] as const;
+    if (lean && fewShortTexts(job)) {
+      try {
+        return await humeFetchResultsHere.executeWithOptions({ summary }, [...args]);
+      } catch (err) {
+        // Refused (the job not completed after all) is an answer; anything else goes on below.
+        if (!(err instanceof TemporalFailure) || isCancellation(err) || isNonRetryable(err)) throw err;
+        log.info('fetching by a scheduled activity after the local one could not', { jobId, error: failureMessage(err) });
+      }
+    }
+    return humeFetchResults.executeWithOptions({ summary, retry: { ...retry, maximumAttempts: SHORTCUT_FETCH_ATTEMPTS } }, [...args]);
   }
 
   /** Records why the batch did not complete (an outcome in the folder) and tells the parent. */
@@ -413,6 +431,17 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
       if (!hinted) silenceMs = Math.min(Math.max(silenceMs * backoff, firstMs), maxSilenceMs) * jitter(workflowId, carry.polls);
     }
   }
+}
+
+/** Texts only, no artifacts, and not many of them: predictions a workflow task can wait for. */
+function fewShortTexts(job: Pick<HumeJobInput, 'artifacts' | 'batch' | 'texts' | 'urls' | 'files'>): boolean {
+  if (job.artifacts) return false;
+  if (job.batch) {
+    const { range } = job.batch;
+    return range.urls === 0 && range.files === 0 && range.byteEnd - range.byteStart <= FETCH_HERE_MAX_TEXT;
+  }
+  if (job.urls?.length || job.files?.length) return false;
+  return (job.texts ?? []).reduce((units, text) => units + text.length, 0) <= FETCH_HERE_MAX_TEXT;
 }
 
 const checkJob = (jobId: string) => humeCheckJob.executeWithOptions({ summary: SUMMARIES.check(jobId) }, [{ jobId }]);

@@ -14,7 +14,10 @@
  *   journal (which supervision reads) and, when asked for, the HumeJobIds attribute;
  * - a job without files (texts and URLs: one short JSON request) is submitted by a local activity
  *   inside its workflow task, handed to the scheduled activity when that cannot be done at once;
- * - a callback leaves the silence timer running instead of cancelling it (an event).
+ * - a callback leaves the silence timer running instead of cancelling it (an event);
+ * - after a COMPLETED callback, the predictions of a few short texts (no files, URLs or
+ *   artifacts, at most 64 Ki of text) are fetched by a local activity too, handed to the
+ *   scheduled fetch when that cannot be done at once.
  *
  * `LEAN_BATCH`, in a continued `humeBatch` run with batches in flight: ask them to report.
  */

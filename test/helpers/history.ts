@@ -60,7 +60,8 @@ export function commandEvents(history: { events?: Array<{ eventType?: unknown }>
 /**
  * A job with a callback, texts only, start to end (workflow tasks aside): the lean-job patch's
  * marker and TemporalChangeVersion, the submit as a local activity's marker inside the first task,
- * the silence timer (left to lapse with the job, not cancelled), the callback, the fetch.
+ * the silence timer (left to lapse with the job, not cancelled), the callback, the fetch (a local
+ * activity's marker too: a few short texts' predictions are small).
  */
 export const CALLBACK_JOB_EVENTS = [
   'WORKFLOW_EXECUTION_STARTED',
@@ -69,8 +70,6 @@ export const CALLBACK_JOB_EVENTS = [
   'MARKER_RECORDED',
   'TIMER_STARTED',
   'WORKFLOW_EXECUTION_SIGNALED',
-  'ACTIVITY_TASK_SCHEDULED',
-  'ACTIVITY_TASK_STARTED',
-  'ACTIVITY_TASK_COMPLETED',
+  'MARKER_RECORDED',
   'WORKFLOW_EXECUTION_COMPLETED',
 ];

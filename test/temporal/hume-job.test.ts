@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HumeJobInput, type HumeJobResult, humeFailureOf, humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
@@ -32,6 +33,8 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
 }
 
 const jobsCreated = (stack: Stack) => stack.emulator.stats().jobsCreated;
+const scheduledActivities = (history: temporal.api.history.v1.IHistory) =>
+  history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 
 describe('humeJob with callbacks', () => {
   let stack: Stack;
@@ -73,10 +76,36 @@ describe('humeJob with callbacks', () => {
       .toEqual({ submit: 1, details: 0, predictions: 1 + 1 });
   });
 
-  it('costs a workflow task for the submit, one for the callback, one for the fetch, and no memo', async () => {
+  it('costs a workflow task for the submit and one for the callback, which fetches a few short texts itself, and no memo', async () => {
     const handle = await run(stack, { texts: ['Counted events.'], config, polling: noPollForAnHour });
     await handle.result();
-    expect(commandEvents(await handle.fetchHistory())).toEqual(CALLBACK_JOB_EVENTS);
+    const history = await handle.fetchHistory();
+    expect(commandEvents(history)).toEqual(CALLBACK_JOB_EVENTS);
+    expect(history.events!.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(2);
+  });
+
+  it('fetches by the scheduled activity what a workflow task should not wait for: artifacts, or texts past 64 Ki', async () => {
+    const withArtifacts = await run(stack, { texts: ['Zipped too.'], config, polling: noPollForAnHour, artifacts: true });
+    const long = await run(stack, { texts: ['word '.repeat(13_200)], config, polling: noPollForAnHour });
+    for (const handle of [withArtifacts, long]) {
+      expect((await handle.result()).status).toBe('COMPLETED');
+      expect(scheduledActivities(await handle.fetchHistory())).toEqual(['humeFetchResults']);
+    }
+  });
+
+  it('hands a fetch the local activity could not finish to the scheduled one, with one download kept', async () => {
+    const requestsBefore = stack.emulator.stats().requests.predictions;
+    stack.emulator.failNext({ count: 1, route: 'predictions', status: 503 });
+    const handle = await run(stack, { texts: ['Fetched twice.'], config, polling: noPollForAnHour });
+    const result = await handle.result();
+    expect(result.counts).toMatchObject({ sources: 1, sourcesWithPredictions: 1 });
+    expect(stack.emulator.stats().requests.predictions - requestsBefore).toBe(2);
+    const history = await handle.fetchHistory();
+    expect(scheduledActivities(history)).toEqual(['humeFetchResults']);
+    // The local try's marker (submit, then the failed fetch) comes before the scheduled fetch.
+    const markers = history.events!.flatMap((e, i) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [i] : []));
+    expect(markers).toHaveLength(2);
+    expect(markers[1]).toBeLessThan(history.events!.findIndex((e) => e.activityTaskScheduledEventAttributes));
   });
 
   it('hands a submit the local activity could not finish to the scheduled one, which adopts the job it created', async () => {
@@ -88,8 +117,7 @@ describe('humeJob with callbacks', () => {
     expect(result.jobIds).toHaveLength(1);
     expect(jobsCreated(stack) - before).toBe(1);
     const history = await handle.fetchHistory();
-    const scheduled = history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['humeSubmitJob', 'humeFetchResults']);
+    expect(scheduledActivities(history)).toEqual(['humeSubmitJob']);
     // The local try came first: its marker records the failure it handed over (the adopted job's state check is the next one).
     const firstMarker = history.events!.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     const firstScheduled = history.events!.findIndex((e) => e.activityTaskScheduledEventAttributes);

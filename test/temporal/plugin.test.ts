@@ -57,8 +57,8 @@ describe('HumeBatchPlugin on a user’s own worker', () => {
       workflowBundle: await testWorkflowBundle(),
       plugins: [new HumeBatchPlugin({ hume: { apiKey: emulator.apiKey, baseUrl: emulator.url }, activities: 'local' })],
     });
-    // The status check and the submit of texts run beside the workflow; the fetch only on the other worker.
-    expect([...workflowsOnly.options.activities.keys()]).toEqual(['humeCheckJob', 'humeSubmitJob']);
+    // The status check, the submit of texts and the fetch of a few short texts run beside the workflow.
+    expect([...workflowsOnly.options.activities.keys()]).toEqual(['humeCheckJob', 'humeSubmitJob', 'humeFetchResults']);
     const run = temporal.client.workflow.execute(humeJob, {
       taskQueue: temporal.taskQueue,
       workflowId: uniqueId('plugin-split'),
