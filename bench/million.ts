@@ -1,13 +1,13 @@
 /**
  * Benchmark 8: the largest run, end to end — a million texts (10,000 jobs of 100, zero latency)
- * from manifest to results folder, on the local dev server with the worker, the webhook receiver
- * and the Hume-compatible server in this process. Figures: makespan, throughput, this process's
- * peak RSS, and the parent's history per continue-as-new run.
+ * from manifest to results folder, on the local dev server with the worker and the webhook
+ * receiver in this process, the Hume-compatible server in one of its own. Figures: makespan,
+ * throughput, this process's peak RSS, and the parent's history per continue-as-new run.
  */
 import { join } from 'node:path';
-import { startHumeEmulator } from '../src/emulator/index.js';
 import type { Benchmark } from './context.js';
 import { runPhases } from './history.js';
+import { startBenchHume } from './hume-server.js';
 import { reviewText, writeTextManifest } from './manifest.js';
 import { mb, resetPeakRss, seconds, vm } from './proc.js';
 import { rowsOf } from './table.js';
@@ -19,7 +19,7 @@ export const million: Benchmark = async (ctx) => {
   const texts = ctx.config.millionTexts;
   ctx.log(`million: writing ${texts.toLocaleString('en')} texts`);
   const manifestPath = await writeTextManifest(join(ctx.workDir, 'million.jsonl'), texts, reviewText);
-  const hume = await startHumeEmulator({ timing: { queuedMs: 0, processingMs: 0 } });
+  const hume = await startBenchHume({ timing: { queuedMs: 0, processingMs: 0 } });
   ctx.log('million: running');
   resetPeakRss();
   const run = await temporal
@@ -42,7 +42,7 @@ export const million: Benchmark = async (ctx) => {
     row('items completed / failed', `${items.completed.toLocaleString('en')} / ${items.failed.toLocaleString('en')}`, `${texts.toLocaleString('en')} / 0`, items.completed === texts && items.failed === 0),
     row('plan / finalize (inside the makespan)', `${seconds(planMs)} / ${seconds(finalizeMs)}`),
     row('jobs completed per second', (jobs.completed / (run.makespanMs / 1000)).toFixed(1)),
-    row('bench process peak RSS (worker+receiver+emulator)', mb(peakRss)),
+    row('bench process peak RSS (worker+receiver)', mb(peakRss)),
     row('parent runs (continue-as-new) / events per run, max', `${parents.length} / ${Math.max(...parents)}`),
   ];
 };

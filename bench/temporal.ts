@@ -13,11 +13,11 @@ import {
 } from '@temporalio/worker';
 import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
-import type { HumeEmulator } from '../src/emulator/index.js';
 import type { HumeBatchInput, HumeBatchResult } from '../src/workflows/definitions.js';
 import { installRuntime } from '../src/runtime.js';
 import { startReceiver } from '../src/webhook/index.js';
 import { createHumeWorker, sharedWorkflowModules, workflowsPath } from '../src/worker.js';
+import type { BenchHume } from './hume-server.js';
 
 const WEBHOOK_SECRET = 'bench-webhook-secret-4c1d9e07';
 /**
@@ -35,7 +35,7 @@ export interface BenchTemporal {
   client: Client;
   close(): Promise<void>;
   /** Runs `input` through temporal-hume on `emulator`, with callbacks, and times it end to end. */
-  run(emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun>;
+  run(emulator: BenchHume, input: HumeBatchInput): Promise<OurRun>;
 }
 
 export interface OurRun {
@@ -80,7 +80,7 @@ interface WorkerDeps {
 }
 
 /** A worker is bound to one Hume base URL, so each run gets its own (on its own task queue). */
-async function runOnFreshWorker({ connection, client, bundle, workerOptions }: WorkerDeps, emulator: HumeEmulator, input: HumeBatchInput): Promise<OurRun> {
+async function runOnFreshWorker({ connection, client, bundle, workerOptions }: WorkerDeps, emulator: BenchHume, input: HumeBatchInput): Promise<OurRun> {
   const receiver = await startReceiver({ client, secrets: [WEBHOOK_SECRET] });
   const taskQueue = `bench-${randomUUID()}`;
   try {
@@ -92,13 +92,13 @@ async function runOnFreshWorker({ connection, client, bundle, workerOptions }: W
       workerOptions: { ...workerOptions, workflowBundle: bundle },
     });
     return await worker.runUntil(async () => {
-      const rate = sampleRequestRate(emulator);
+      const rate = await sampleRequestRate(emulator);
       const started = performance.now();
       try {
         const handle = await startRun(client, input, { taskQueue });
         const result = await handle.result();
         const makespanMs = performance.now() - started;
-        return { makespanMs, workflowId: handle.workflow.workflowId, result, requestsPerSecond: rate.figures(makespanMs) };
+        return { makespanMs, workflowId: handle.workflow.workflowId, result, requestsPerSecond: await rate.figures(makespanMs) };
       } finally {
         rate.stop();
       }
@@ -113,18 +113,21 @@ export const requestRate = ({ requestsPerSecond: { mean, peak } }: OurRun): stri
   `${mean.toFixed(1)} / ${peak.toFixed(0)} (limit ${BENCH_MAX_REQUESTS_PER_SECOND})`;
 
 /** Reads the server's request count every second: the busiest second, and the mean over a run. */
-function sampleRequestRate(emulator: HumeEmulator) {
-  const total = () => Object.values(emulator.stats().requests).reduce((n, r) => n + r, 0);
-  const first = total();
+async function sampleRequestRate(emulator: BenchHume) {
+  const first = await emulator.requests();
   let last = first;
   let peak = 0;
   const timer = setInterval(() => {
-    const now = total();
-    peak = Math.max(peak, ((now - last) * 1000) / RATE_SAMPLE_MS);
-    last = now;
+    void emulator.requests().then((now) => {
+      peak = Math.max(peak, ((now - last) * 1000) / RATE_SAMPLE_MS);
+      last = now;
+    }, () => undefined);
   }, RATE_SAMPLE_MS);
   return {
-    figures: (makespanMs: number) => ({ mean: ((total() - first) * 1000) / makespanMs, peak: Math.max(peak, total() - last) }),
+    async figures(makespanMs: number) {
+      const total = await emulator.requests();
+      return { mean: ((total - first) * 1000) / makespanMs, peak: Math.max(peak, total - last) };
+    },
     stop: () => clearInterval(timer),
   };
 }

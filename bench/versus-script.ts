@@ -4,9 +4,9 @@
  * of job latencies). Figures: makespan and HTTP requests to the Hume server, ours / script.
  */
 import { join } from 'node:path';
-import { type HumeEmulator, type HumeEmulatorOptions, startHumeEmulator } from '../src/emulator/index.js';
 import type { BenchContext, Benchmark } from './context.js';
 import { historyRows, runPhases } from './history.js';
+import { type BenchHume, type BenchHumeOptions, startBenchHume } from './hume-server.js';
 import { writeTextManifest, reviewText } from './manifest.js';
 import { seconds } from './proc.js';
 import { runScript } from './script.js';
@@ -51,10 +51,10 @@ export const versusScript: Benchmark = async (ctx) => {
   return rows;
 };
 
-async function compare(ctx: BenchContext, temporal: BenchTemporal, texts: number, timing: HumeEmulatorOptions['timing'], label: string) {
+async function compare(ctx: BenchContext, temporal: BenchTemporal, texts: number, timing: BenchHumeOptions['timing'], label: string) {
   const dir = join(ctx.workDir, `versus-${label}`);
   const manifestPath = await writeTextManifest(join(ctx.workDir, `versus-${label}.jsonl`), texts, reviewText);
-  const options: HumeEmulatorOptions = { seed: SEED, timing };
+  const options: BenchHumeOptions = { seed: SEED, timing };
 
   ctx.log(`versus ${label}: script`);
   const script = await onEmulator(options, async (hume) => ({
@@ -74,11 +74,11 @@ async function compare(ctx: BenchContext, temporal: BenchTemporal, texts: number
 }
 
 /** One fresh server per side (same seed, so the same job latencies in creation order), closed after. */
-async function onEmulator<T>(options: HumeEmulatorOptions, fn: (hume: HumeEmulator) => Promise<T>): Promise<T & { requests: number }> {
-  const hume = await startHumeEmulator(options);
+async function onEmulator<T>(options: BenchHumeOptions, fn: (hume: BenchHume) => Promise<T>): Promise<T & { requests: number }> {
+  const hume = await startBenchHume(options);
   try {
     const side = await fn(hume);
-    return { ...side, requests: Object.values(hume.stats().requests).reduce((n, r) => n + r, 0) };
+    return { ...side, requests: await hume.requests() };
   } finally {
     await hume.close();
   }
