@@ -13,6 +13,8 @@ import { cpuMsOf } from './proc.js';
 
 const CLI = fileURLToPath(new URL('../bin/temporal-hume.js', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+/** A server not gone this long after SIGTERM is killed. */
+const STOP_TIMEOUT_MS = 10_000;
 
 export interface BenchHume {
   url: string;
@@ -38,7 +40,13 @@ export async function startBenchHume({ seed, timing }: BenchHumeOptions): Promis
   if (seed !== undefined) args.push('--seed', `${seed}`);
   // Its stderr (the backends line) joins the bench's progress; stdout carries only its address.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await addressOf(child);
+  // A bench that ends on an error leaves no server listening.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  const url = await addressOf(child).catch((err: unknown) => {
+    process.off('exit', orphaned);
+    throw err;
+  });
   const stats = async () => {
     const res = await request(`${url}/_emulator/stats`, { headers: { 'x-hume-api-key': apiKey } });
     if (res.statusCode !== 200) throw new Error(`the bench's Hume-compatible server answered its stats with ${res.statusCode}`);
@@ -49,7 +57,10 @@ export async function startBenchHume({ seed, timing }: BenchHumeOptions): Promis
     apiKey,
     requests: async () => Object.values((await stats()).requests).reduce((n, r) => n + r, 0),
     cpuMs: () => cpuMsOf(child.pid!),
-    close: () => stop(child),
+    close: async () => {
+      await stop(child);
+      process.off('exit', orphaned);
+    },
   };
 }
 
@@ -82,7 +93,11 @@ function addressOf(child: ChildProcess): Promise<string> {
 function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DownloadResult, HumeClient } from '../hume/client.js';
 import { sha256Of } from '../hume/download.js';
@@ -43,6 +44,9 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
     const resultDir = batch ? resolveLocation(batch.runDir, jobDir(batch.range.index, jobId)) : given;
     if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', FAILURE_TYPES.invalidInput);
     const store = storage.folder(resultDir);
+    // Inside a workflow task a fetch waits for no slot (a busy one hands it to the scheduled
+    // fetch) and keeps no partial download: it has no heartbeat to resume from.
+    const local = Context.current().info.isLocal;
     return whileHeartbeating(async (signal, progress) => {
       // Byte counts only: a retried attempt resumes each download where the last heartbeat left it.
       const transferred = { predictionsBytes: progress.previous?.predictionsBytes ?? 0, artifactsBytes: progress.previous?.artifactsBytes ?? 0 };
@@ -53,8 +57,9 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
           progress.report(transferred);
         },
         resumeFromBytes: progress.previous?.[what],
+        withoutWaiting: local,
       });
-      const scratch = new Scratch(resultDir);
+      const scratch = new Scratch(resultDir, local);
       let predictions: Fetched;
       let zip: Fetched | undefined;
       let counts: PredictionCounts;
@@ -70,7 +75,7 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
         throw err;
       } finally {
         // Once in the store, a scratch copy is worth nothing; a cut download is kept to resume here.
-        if (!scratch.resumable) await scratch.remove();
+        if (!scratch.resumable || local) await scratch.remove();
       }
       return {
         predictionsPath: predictions.location,
@@ -125,14 +130,19 @@ async function fetched(store: ResultStore, scratch: Scratch, name: string, get: 
   return { location, bytes: result.bytes, sha256: result.sha256, file: copy };
 }
 
-/** This machine's temporary folder for one job's downloads: the same on every attempt here, so a download resumes. */
+/**
+ * This machine's temporary folder for one job's downloads: the same on every attempt here, so a
+ * download resumes. A local attempt has one of its own: it may still be stopping while the
+ * scheduled fetch it handed over to starts here.
+ */
 class Scratch {
   readonly #dir: string;
   /** A download was cut: its partial copy stays for the next attempt on this machine. */
   resumable = false;
 
-  constructor(resultDir: string) {
-    this.#dir = join(tmpdir(), 'temporal-hume', 'fetch', createHash('sha256').update(resultDir).digest('hex').slice(0, 32));
+  constructor(resultDir: string, local: boolean) {
+    const name = createHash('sha256').update(resultDir).digest('hex').slice(0, 32);
+    this.#dir = join(tmpdir(), 'temporal-hume', 'fetch', local ? `${name}-local` : name);
   }
 
   async path(name: string): Promise<string> {

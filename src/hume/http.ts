@@ -44,7 +44,7 @@ export interface CallOptions {
    * download, of the whole file, kept prefix included). For activity heartbeats.
    */
   onProgress?: (bytesSoFar: number) => void;
-  /** Throw `RequestLimiterBusy`, sending nothing, instead of waiting for the request limiter (a submit inside a workflow task). */
+  /** Throw `RequestLimiterBusy`, sending nothing, instead of waiting for the request limiter or a transfer slot (a call inside a workflow task). */
   withoutWaiting?: boolean;
 }
 
@@ -124,7 +124,8 @@ export class HumeHttp {
     const { limiter, transfers } = this.#settings;
     // Before any clock starts: waiting for a slot is not the call being slow. The caller's signal
     // still ends the wait, with its reason.
-    const release = req.transfer?.slot ? await transfers?.acquire(options?.signal) : undefined;
+    const release = !req.transfer?.slot || !transfers ? undefined : options?.withoutWaiting ? transfers.tryAcquire() : await transfers.acquire(options?.signal);
+    if (options?.withoutWaiting && req.transfer?.slot && transfers && !release) throw new RequestLimiterBusy(call, 'transfer');
     try {
       if (!options?.withoutWaiting) await limiter?.acquire(options?.signal);
       else if (limiter && !limiter.tryAcquire()) throw new RequestLimiterBusy(call);

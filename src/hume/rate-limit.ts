@@ -9,10 +9,10 @@
  * None pauses on Retry-After. The bucket below is what we need and no more.
  */
 
-/** A call asked not to wait (`withoutWaiting`) found no free slot: nothing was sent. */
+/** A call asked not to wait (`withoutWaiting`) found no free slot (the limiter's, or a transfer's): nothing was sent. */
 export class RequestLimiterBusy extends Error {
-  constructor(call: string) {
-    super(`Hume ${call}: not sent, the request limiter has no free slot now`);
+  constructor(call: string, slot: 'request' | 'transfer' = 'request') {
+    super(`Hume ${call}: not sent, ${slot === 'request' ? 'the request limiter has' : 'the transfers to Hume have'} no free slot now`);
     this.name = 'RequestLimiterBusy';
   }
 }

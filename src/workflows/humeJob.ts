@@ -94,8 +94,9 @@ const { humeSubmitJob: humeSubmitJobHere } = proxyLocalActivities<HumeActivities
 });
 // The predictions of a few short texts are small: after a COMPLETED callback they are fetched
 // inside the workflow task too (a marker instead of three events and the task that follows). One
-// try, as for the submit: a slow link or a refusal goes to the scheduled fetch, which resumes a
-// cut download from the scratch copy this machine keeps.
+// try, as for the submit: Hume's refusal is an answer; anything else (a slow link, a busy
+// transfer slot, a folder this worker cannot write) goes to the scheduled fetch, which downloads
+// again (a local attempt has no heartbeat to resume from).
 const { humeFetchResults: humeFetchResultsHere } = proxyLocalActivities<HumeActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
@@ -334,8 +335,8 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
       try {
         return await humeFetchResultsHere.executeWithOptions({ summary }, [...args]);
       } catch (err) {
-        // Refused (the job not completed after all) is an answer; anything else goes on below.
-        if (!(err instanceof TemporalFailure) || isCancellation(err) || isNonRetryable(err)) throw err;
+        // Refused by Hume (the job not completed after all) is an answer; anything else goes on below.
+        if (!(err instanceof TemporalFailure) || isCancellation(err) || (isNonRetryable(err) && isHumeAnswer(err))) throw err;
         log.info('fetching by a scheduled activity after the local one could not', { jobId, error: failureMessage(err) });
       }
     }
@@ -479,3 +480,6 @@ function failureType(err: unknown): string | undefined {
 }
 
 const isNonRetryable = (err: unknown): boolean => applicationFailureOf(err)?.nonRetryable === true;
+
+/** A failure Hume's answer decided (its HTTP refusals, src/hume/errors.ts), not this worker. */
+const isHumeAnswer = (err: unknown): boolean => failureType(err)?.startsWith('HUME_') === true;

@@ -17,7 +17,7 @@
  * - a callback leaves the silence timer running instead of cancelling it (an event);
  * - after a COMPLETED callback, the predictions of a few short texts (no files, URLs or
  *   artifacts, at most 64 Ki of text) are fetched by a local activity too, handed to the
- *   scheduled fetch when that cannot be done at once.
+ *   scheduled fetch when that cannot be done at once (anything but Hume's refusal).
  *
  * `LEAN_BATCH`, in a continued `humeBatch` run with batches in flight: ask them to report.
  */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HumeClient, type HumeClientOptions } from '../../src/hume/client.js';
 import { HumeError } from '../../src/hume/errors.js';
+import { RequestLimiterBusy } from '../../src/hume/rate-limit.js';
 import { sharedTransferSlots } from '../../src/hume/transfer-slots.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { API_KEY, completedJob, sendJson, startFileServer, startServer, type FileServer } from './helpers.js';
@@ -329,6 +330,29 @@ describe('concurrency of transfers', () => {
     await expect(first).rejects.toBe(stopped);
     expect(server.requests).toHaveLength(1);
     expect(slots.running).toBe(0);
+  });
+
+  it('a download asked not to wait (a fetch inside a workflow task) is refused with nothing sent while every slot is held', async () => {
+    const server = await startFileServer(randomBytes(MB), { dribble: { bytes: 4 * 1024, everyMs: 20 } });
+    const { link, client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
+    const slots = sharedTransferSlots(link.url, 1);
+    const stopFirst = new AbortController();
+    let holding!: () => void;
+    const firstHoldsTheSlot = new Promise<void>((resolve) => (holding = resolve));
+    const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { signal: stopFirst.signal, onProgress: () => holding() });
+    await firstHoldsTheSlot;
+
+    await expect(client.downloadPredictions(JOB, join(dir, 'second.json'), { withoutWaiting: true })).rejects.toBeInstanceOf(RequestLimiterBusy);
+    expect({ running: slots.running, waiting: slots.waiting }).toEqual({ running: 1, waiting: 0 });
+    expect(server.requests).toHaveLength(1);
+
+    stopFirst.abort(new Error('test over'));
+    await expect(first).rejects.toThrow('test over');
+    // With the slot free, the same call takes it.
+    const content = randomBytes(8 * 1024);
+    const free = await startFileServer(content);
+    const { client: quick } = await slowLink(free, {}, { maxConcurrentTransfers: 1 });
+    expect((await quick.downloadPredictions(JOB, join(dir, 'third.json'), { withoutWaiting: true })).sha256).toBe(sha256(content));
   });
 });
 
