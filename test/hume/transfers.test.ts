@@ -293,6 +293,19 @@ describe('resumable downloads', () => {
   });
 });
 
+/** A client with one transfer slot, held for seconds by a first download (it dribbles 1 MB), so the next transfer surely finds it taken. */
+async function holdTheOnlySlot() {
+  const server = await startFileServer(randomBytes(MB), { dribble: { bytes: 4 * 1024, everyMs: 20 } });
+  const { link, client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
+  const slots = sharedTransferSlots(link.url, 1);
+  const stopFirst = new AbortController();
+  let holding!: () => void;
+  const firstHoldsTheSlot = new Promise<void>((resolve) => (holding = resolve));
+  const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { signal: stopFirst.signal, onProgress: () => holding() });
+  await firstHoldsTheSlot;
+  return { server, client, slots, stopFirst, first };
+}
+
 describe('concurrency of transfers', () => {
   it('runs at most maxConcurrentTransfers downloads at once; the others wait their turn and complete', async () => {
     const content = randomBytes(256 * 1024);
@@ -307,15 +320,7 @@ describe('concurrency of transfers', () => {
   });
 
   it('a wait for a slot ends with the call signal', async () => {
-    // The first download holds the only slot for seconds (it dribbles 1 MB), so the second one surely waits.
-    const server = await startFileServer(randomBytes(MB), { dribble: { bytes: 4 * 1024, everyMs: 20 } });
-    const { link, client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
-    const slots = sharedTransferSlots(link.url, 1);
-    const stopFirst = new AbortController();
-    let holding!: () => void;
-    const firstHoldsTheSlot = new Promise<void>((resolve) => (holding = resolve));
-    const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { signal: stopFirst.signal, onProgress: () => holding() });
-    await firstHoldsTheSlot;
+    const { server, client, slots, stopFirst, first } = await holdTheOnlySlot();
 
     const reason = new Error('activity cancelled');
     const controller = new AbortController();
@@ -333,14 +338,7 @@ describe('concurrency of transfers', () => {
   });
 
   it('a download asked not to wait (a fetch inside a workflow task) is refused with nothing sent while every slot is held', async () => {
-    const server = await startFileServer(randomBytes(MB), { dribble: { bytes: 4 * 1024, everyMs: 20 } });
-    const { link, client } = await slowLink(server, {}, { maxConcurrentTransfers: 1 });
-    const slots = sharedTransferSlots(link.url, 1);
-    const stopFirst = new AbortController();
-    let holding!: () => void;
-    const firstHoldsTheSlot = new Promise<void>((resolve) => (holding = resolve));
-    const first = client.downloadArtifacts(JOB, join(dir, 'first.zip'), { signal: stopFirst.signal, onProgress: () => holding() });
-    await firstHoldsTheSlot;
+    const { server, client, slots, stopFirst, first } = await holdTheOnlySlot();
 
     await expect(client.downloadPredictions(JOB, join(dir, 'second.json'), { withoutWaiting: true })).rejects.toBeInstanceOf(RequestLimiterBusy);
     expect({ running: slots.running, waiting: slots.waiting }).toEqual({ running: 1, waiting: 0 });
