@@ -16,16 +16,18 @@ import { humeJob, jobFinishedSignal, statusQuery } from '../src/workflows/index.
 import { type Stack, startStack } from '../test/helpers/hume-stack.js';
 import { continueWithAStartPending, PENDING_START_RECORDING, SLOW_CHILD_STARTS, startSlowChildStartsStack } from '../test/helpers/pending-start.js';
 import { uniqueId } from '../test/helpers/temporal.js';
+import { continueByUpdates, UPDATE_TIPPED_RECORDING } from '../test/helpers/update-tipped.js';
 import { interceptorEntry, type Recording } from '../test/replay/recording.js';
 
 const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const config = { models: { language: { sentiment: {} } } };
+const SUGGESTS_AT = 60;
 let server: DevServer;
 let stack: Stack;
 let dir: string;
 
 beforeAll(async () => {
-  server = await startDevServer({ headless: true, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
+  server = await startDevServer({ headless: true, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGESTS_AT } });
   stack = await startStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: [10, 40] } } });
   dir = mkdtempSync(join(tmpdir(), 'record-'));
 });
@@ -155,4 +157,10 @@ it('records a continued run whose supervision meets a child start pending', asyn
   } finally {
     await slow.close();
   }
+});
+
+it('records a run that an update tipped into continuing as new', async () => {
+  const { run, firstRunId } = await continueByUpdates(stack, dir, SUGGESTS_AT);
+  await run.result();
+  await save(UPDATE_TIPPED_RECORDING, run.workflow, { runId: firstRunId });
 });

@@ -76,6 +76,15 @@ const SUPERVISE_MAX_WAIT_MS = 5 * 60_000;
  * only when a start is pending at a look-up, so a run that never meets one records no marker.
  */
 const SETTLE_STARTED_ONLY = 'settle-started-batches-only';
+/**
+ * An update answered in the task that continues as new is lost with that task when the server
+ * refuses it for an event that arrived meanwhile (UNHANDLED_COMMAND aborts the update, and the
+ * caller gets "unexpected workflow task failure"): such a run first answers in a task of its own.
+ * Decided only then, so a run that never meets it records no marker.
+ */
+const ANSWER_BEFORE_CONTINUING = 'answer-updates-before-continuing';
+/** So a client sending updates without pause cannot hold a run back from continuing for ever. */
+const MAX_ANSWER_DEFERRALS = 10;
 /** How long stopped children get to record their outcome before the folder is written anyway. */
 const STOP_GRACE = '1 minute';
 /** Finalize is tried again on failure (a full disk, a lost mount), then the run fails. */
@@ -113,6 +122,13 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runFolderOf(input), info.startTime.getTime(), early));
   let signalsThisRun = 0;
   let childrenThisRun = 0;
+  /** The workflow task (by history length) in which an update was last answered. */
+  let answeredAt = -1;
+  let deferrals = 0;
+  const answering = <A extends unknown[], R>(handler: (...args: A) => R) => (...args: A): R => {
+    answeredAt = workflowInfo().historyLength;
+    return handler(...args);
+  };
   /** Batches whose child this run started, so it hears of their end from the handle. */
   const awaited = new Set<number>();
   /** Batches marked in flight whose child's start has not resolved yet: not there to look up. */
@@ -140,23 +156,23 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
     signalsThisRun++;
     apply(report);
   }, { description: "Sent by a batch's humeJob child when it ends (completed, failed or blocked); a stale report changes nothing." });
-  setHandler(pauseUpdate, () => {
+  setHandler(pauseUpdate, answering(() => {
     control().paused = true;
     publish();
     return progress();
-  }, { description: 'Starts no new batch until resumed; batches in flight finish. Returns the progress.' });
-  setHandler(resumeUpdate, () => {
+  }), { description: 'Starts no new batch until resumed; batches in flight finish. Returns the progress.' });
+  setHandler(resumeUpdate, answering(() => {
     if (tracker) tracker.resume();
     else early.paused = false;
     publish();
     return progress();
-  }, { description: 'Starts batches again after a pause (by request or by the run itself). Returns the progress.' });
+  }), { description: 'Starts batches again after a pause (by request or by the run itself). Returns the progress.' });
   setHandler(
     setOnCancelUpdate,
-    (arg) => {
+    answering((arg) => {
       onCancel = SetOnCancel.parse(fromLegacy('onCancel', arg)).onCancel;
       return progress();
-    },
+    }),
     {
       validator: (arg) => void parseUpdate(SetOnCancel, fromLegacy('onCancel', arg)),
       description: "What cancelling the run does to its jobs in flight: `{ onCancel: 'wait' }` lets them finish, `'abandon'` cancels them (also ends a drain under way).",
@@ -164,10 +180,10 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   );
   setHandler(
     setMaxJobsInFlightUpdate,
-    (arg) => {
+    answering((arg) => {
       control().maxJobsInFlight = SetMaxJobsInFlight.parse(fromLegacy('maxJobsInFlight', arg)).maxJobsInFlight;
       return progress();
-    },
+    }),
     {
       validator: (arg) => void parseUpdate(SetMaxJobsInFlight, fromLegacy('maxJobsInFlight', arg)),
       description: `Resizes the window of Hume jobs in flight: \`{ maxJobsInFlight: n }\`, 1 to ${MAX_JOBS_IN_FLIGHT}. Returns the progress.`,
@@ -205,6 +221,11 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
       if (shouldContinueAsNew() && !run.finished) {
         // Children report by workflow id, so the next run, asking them, hears from those still in flight.
         await condition(allHandlersFinished);
+        if (answeredAt === workflowInfo().historyLength && deferrals < MAX_ANSWER_DEFERRALS && patched(ANSWER_BEFORE_CONTINUING)) {
+          deferrals++;
+          await sleep(1);
+          continue;
+        }
         carry.continuedAsNew++;
         carry.leftBuild = movesToNewBuild() ? currentBuild() : undefined;
         await continueOnLatestVersion({ ...input, continuation: carry });

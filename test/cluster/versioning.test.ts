@@ -16,6 +16,7 @@ import { startTemporalCluster, type TemporalCluster } from '../../src/devserver/
 import { type HumeEmulator, startHumeEmulator } from '../../src/emulator/index.js';
 import { HumeClient } from '../../src/hume/client.js';
 import { createHumeWorker } from '../../src/worker.js';
+import { eventsByTask } from '../helpers/history.js';
 import { API_KEY } from '../helpers/hume-stack.js';
 import { installQuietRuntime, testWorkflowBundle, uniqueId } from '../helpers/temporal.js';
 
@@ -120,6 +121,10 @@ describe('Worker Versioning', () => {
     // Nothing else suggested continue-as-new here: the new current version did, and the run moved once.
     expect(chain.map((r) => r.runId)[0]).toBe(firstRunId);
     expect(chain.map((r) => [r.buildId, r.behavior])).toEqual([['v1', PINNED], ['v2', PINNED]]);
+    // The resume was answered in a task of its own, not in the one that moved the run: a child's
+    // end arriving meanwhile would have had the server refuse that task, and the resume with it.
+    const firstRunTasks = eventsByTask(await client.workflow.getHandle(workflowId, firstRunId).fetchHistory());
+    expect(firstRunTasks.at(-1)).toEqual(['WORKFLOW_EXECUTION_CONTINUED_AS_NEW']);
 
     // Every job ran on the version of the run that started it.
     const jobs: { buildId?: string; behavior?: unknown; startedAt: number }[] = [];

@@ -51,11 +51,26 @@ export async function historiesOnTaskQueue(client: Client, taskQueue: string, at
  * A history's events by type (`ACTIVITY_TASK_SCHEDULED`, `MARKER_RECORDED`, …), workflow task
  * events left out: what the workflow's own commands and the world's messages cost.
  */
-export function commandEvents(history: { events?: Array<{ eventType?: unknown }> | null }): string[] {
-  return (history.events ?? [])
-    .map((event) => (typeof event.eventType === 'string' ? event.eventType : temporal.api.enums.v1.EventType[Number(event.eventType)]!).replace(/^EVENT_TYPE_/, ''))
-    .filter((type) => !type.startsWith('WORKFLOW_TASK_'));
+export function commandEvents(history: EventsOf): string[] {
+  return eventTypes(history).filter((type) => !type.startsWith('WORKFLOW_TASK_'));
 }
+
+/**
+ * What each completed workflow task did: the events after its WORKFLOW_TASK_COMPLETED (its
+ * commands, then what the world sent before the next task), workflow task events left out.
+ */
+export function eventsByTask(history: EventsOf): string[][] {
+  const tasks: string[][] = [];
+  for (const type of eventTypes(history)) {
+    if (type === 'WORKFLOW_TASK_COMPLETED') tasks.push([]);
+    else if (!type.startsWith('WORKFLOW_TASK_')) tasks.at(-1)?.push(type);
+  }
+  return tasks;
+}
+
+type EventsOf = { events?: Array<{ eventType?: unknown }> | null };
+const eventTypes = (history: EventsOf): string[] =>
+  (history.events ?? []).map((event) => (typeof event.eventType === 'string' ? event.eventType : temporal.api.enums.v1.EventType[Number(event.eventType)]!).replace(/^EVENT_TYPE_/, ''));
 
 /**
  * A job with a callback, texts only, start to end (workflow tasks aside): the lean-job patch's

@@ -6,17 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/client.js';
 import { type DevServer, startDevServer } from '../../src/devserver/index.js';
 import { humeJob, jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
-import { payloadsIn } from '../helpers/history.js';
+import { eventsByTask, payloadsIn } from '../helpers/history.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { continueWithAStartPending, startSlowChildStartsStack } from '../helpers/pending-start.js';
 import { uniqueId } from '../helpers/temporal.js';
+import { continueByUpdates, startOneWaitingBatch } from '../helpers/update-tipped.js';
+
+const SUGGESTS_AT = 60;
 
 describe('humeBatch on a server that suggests continue-as-new early', () => {
   let server: DevServer;
   let stack: Stack;
 
   beforeAll(async () => {
-    server = await startDevServer({ headless: true, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
+    server = await startDevServer({ headless: true, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGESTS_AT } });
     stack = await startStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 5, processingMs: [10, 40] } } });
   });
   afterAll(async () => {
@@ -88,6 +91,47 @@ describe('humeBatch on a server that suggests continue-as-new early', () => {
       stack.emulator.setFaults({ callbackDropRate: 0 });
     }
   }, 150_000);
+
+  it('answers an update in a workflow task of its own before continuing as new, so a refused task cannot lose the answer', async () => {
+    // The server refuses a task that continues as new while an event waits (UNHANDLED_COMMAND),
+    // and with it any update that task answered: the caller would get "unexpected workflow task
+    // failure" and the run would go on without the change.
+    const { run, firstRunId, lastWindow } = await continueByUpdates(stack, mkdtempSync(join(tmpdir(), 'can-update-')), SUGGESTS_AT);
+    const tasks = eventsByTask(await stack.temporal.client.workflow.getHandle(run.workflow.workflowId, firstRunId).fetchHistory());
+    // The task that continued as new answered nothing: the task that answered the tipping update
+    // set a timer instead (more updates may have been answered before it fired).
+    expect(tasks.at(-1)).toEqual(['WORKFLOW_EXECUTION_CONTINUED_AS_NEW']);
+    expect(tasks.at(-2)?.at(-1)).toBe('TIMER_FIRED');
+    expect(tasks.some((t) => t.includes('WORKFLOW_EXECUTION_UPDATE_COMPLETED') && t.includes('TIMER_STARTED'))).toBe(true);
+    // Every answer held: the last one is the next run's window.
+    expect((await run.progress()).maxJobsInFlight).toBe(lastWindow);
+    expect((await run.result()).summary.items).toMatchObject({ completed: 1, failed: 0 });
+  });
+
+  it('continues as new while four clients keep sending updates, deferring the move at most 10 times', async () => {
+    stack.emulator.setFaults({ callbackDropRate: 1 });
+    try {
+      const { run, firstRunId, complete } = await startOneWaitingBatch(stack, mkdtempSync(join(tmpdir(), 'can-updates-')));
+      // Four senders, each sending its next update as soon as its last is answered: most tasks carry one.
+      let sent = 0;
+      await Promise.all([2, 3, 2, 3].map(async (window) => {
+        while ((await run.progress()).continuedAsNew === 0 && sent < 400) {
+          sent++;
+          await run.setMaxJobsInFlight(window);
+        }
+      }));
+      expect((await run.progress()).continuedAsNew).toBe(1);
+      const timers = eventsByTask(await stack.temporal.client.workflow.getHandle(run.workflow.workflowId, firstRunId).fetchHistory())
+        .flat()
+        .filter((type) => type === 'TIMER_STARTED');
+      expect(timers.length).toBeGreaterThanOrEqual(1);
+      expect(timers.length).toBeLessThanOrEqual(10);
+      await complete();
+      expect((await run.result()).summary.items).toMatchObject({ completed: 1, failed: 0 });
+    } finally {
+      stack.emulator.setFaults({ callbackDropRate: 0 });
+    }
+  });
 
   it('supervises a continued run without failing a batch whose child start is still pending', async () => {
     const slowStarts = await startSlowChildStartsStack(server.address);

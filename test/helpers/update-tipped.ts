@@ -1,0 +1,58 @@
+/**
+ * A run tipped over the server's continue-as-new suggestion by an update, nothing else happening:
+ * the task that answers it must not be the one that continues as new. Shared by the test that
+ * guards it and the recording that replays it.
+ */
+import { expect } from 'vitest';
+import { type RunHandle, startRun } from '../../src/client.js';
+import { jobFinishedSignal, statusQuery } from '../../src/workflows/index.js';
+import type { Stack } from './hume-stack.js';
+import { uniqueId } from './temporal.js';
+
+/** Recordings of this path start with this name. */
+export const UPDATE_TIPPED_RECORDING = 'batch-continued-after-update';
+
+export interface UpdateTipped {
+  run: RunHandle;
+  /** The run that answered the updates and continued as new. */
+  firstRunId: string;
+  /** The window the last update set, which the next run must have. */
+  lastWindow: number;
+}
+
+/** A run of one one-text batch that waits (callbacks dropped, polls an hour apart) until told it completed. */
+export async function startOneWaitingBatch(stack: Stack, outDir: string) {
+  const run = await startRun(
+    stack.temporal.client,
+    { runId: uniqueId('can-update'), outDir, items: [{ id: 'u0', text: 'updated' }], config: { models: { language: {} } }, polling: { firstPollAfter: '1 hour' } },
+    { taskQueue: stack.temporal.taskQueue },
+  );
+  const batch = stack.temporal.client.workflow.getHandle(`${run.workflow.workflowId}/batch-0`);
+  await expect.poll(async () => (await batch.query(statusQuery).catch(() => undefined))?.phase).toBe('waiting');
+  const { runId: firstRunId } = await run.workflow.describe();
+  const complete = async () => batch.signal(jobFinishedSignal, { jobId: (await batch.query(statusQuery)).jobId!, status: 'COMPLETED' });
+  return { run, firstRunId, complete };
+}
+
+/**
+ * `startOneWaitingBatch` while updates resize the window, alternating 2 and 3, until the run's
+ * history reaches `suggestsAt` events (where the server suggests continue-as-new); one more update
+ * is answered in the task that sees the suggestion, and the run continues. Then the batch is told
+ * it completed, and the run ends. Callbacks are dropped meanwhile.
+ */
+export async function continueByUpdates(stack: Stack, outDir: string, suggestsAt: number): Promise<UpdateTipped> {
+  stack.emulator.setFaults({ callbackDropRate: 1 });
+  try {
+    const { run, firstRunId, complete } = await startOneWaitingBatch(stack, outDir);
+    let lastWindow = 0;
+    const resize = () => run.setMaxJobsInFlight((lastWindow = lastWindow === 2 ? 3 : 2));
+    while ((await run.workflow.describe()).historyLength < suggestsAt) await resize();
+    await resize();
+    // Sent one at a time, nothing else arriving: the task after the tipping one is quiet.
+    await expect.poll(async () => (await run.progress()).continuedAsNew).toBe(1);
+    await complete();
+    return { run, firstRunId, lastWindow };
+  } finally {
+    stack.emulator.setFaults({ callbackDropRate: 0 });
+  }
+}
