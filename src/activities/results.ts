@@ -130,6 +130,12 @@ async function fetched(store: ResultStore, scratch: Scratch, name: string, get: 
   return { location, bytes: result.bytes, sha256: result.sha256, file: copy };
 }
 
+/** Where `Scratch` keeps the downloads of the job writing to `resultDir`. */
+export function scratchFolder(resultDir: string, local: boolean): string {
+  const name = createHash('sha256').update(resultDir).digest('hex').slice(0, 32);
+  return join(tmpdir(), 'temporal-hume', 'fetch', local ? `${name}-local` : name);
+}
+
 /**
  * This machine's temporary folder for one job's downloads: the same on every attempt here, so a
  * download resumes. A local attempt has one of its own: it may still be stopping while the
@@ -141,8 +147,7 @@ class Scratch {
   resumable = false;
 
   constructor(resultDir: string, local: boolean) {
-    const name = createHash('sha256').update(resultDir).digest('hex').slice(0, 32);
-    this.#dir = join(tmpdir(), 'temporal-hume', 'fetch', local ? `${name}-local` : name);
+    this.#dir = scratchFolder(resultDir, local);
   }
 
   async path(name: string): Promise<string> {

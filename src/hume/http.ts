@@ -121,11 +121,8 @@ export class HumeHttp {
     req: HttpRequest,
     consume: (body: ResponseBody, head: ResponseHead) => Promise<T>,
   ): Promise<T> {
-    const { limiter, transfers } = this.#settings;
-    // Before any clock starts: waiting for a slot is not the call being slow. The caller's signal
-    // still ends the wait, with its reason.
-    const release = !req.transfer?.slot || !transfers ? undefined : options?.withoutWaiting ? transfers.tryAcquire() : await transfers.acquire(options?.signal);
-    if (options?.withoutWaiting && req.transfer?.slot && transfers && !release) throw new RequestLimiterBusy(call, 'transfer');
+    const { limiter } = this.#settings;
+    const release = await this.#transferSlot(call, options, req);
     try {
       if (!options?.withoutWaiting) await limiter?.acquire(options?.signal);
       else if (limiter && !limiter.tryAcquire()) throw new RequestLimiterBusy(call);
@@ -133,6 +130,20 @@ export class HumeHttp {
     } finally {
       release?.();
     }
+  }
+
+  /**
+   * The worker's transfer slot a transfer takes, if it is one. Before any clock starts: waiting
+   * for a slot is not the call being slow; the caller's signal still ends the wait, with its
+   * reason. A call asked not to wait takes a free one or is refused, nothing sent.
+   */
+  async #transferSlot(call: string, options: CallOptions | undefined, req: HttpRequest): Promise<(() => void) | undefined> {
+    const { transfers } = this.#settings;
+    if (!req.transfer?.slot || !transfers) return undefined;
+    if (!options?.withoutWaiting) return transfers.acquire(options?.signal);
+    const release = transfers.tryAcquire();
+    if (!release) throw new RequestLimiterBusy(call, 'transfer');
+    return release;
   }
 
   async #send<T>(

@@ -48,15 +48,15 @@ export class TransferSlots {
     this.#max = Math.min(this.#max, max);
   }
 
-  /**
-   * Resolves with a `release` function once a slot is free; call it exactly once when the transfer
-   * ends. Rejects with `signal.reason` as soon as the signal aborts, giving the place up.
-   */
   /** A slot now, without waiting or queueing, or none (a transfer inside a workflow task). */
   tryAcquire(): (() => void) | undefined {
     return this.#waiters.length === 0 && this.#running < this.#max ? this.#take() : undefined;
   }
 
+  /**
+   * Resolves with a `release` function once a slot is free; call it exactly once when the transfer
+   * ends. Rejects with `signal.reason` as soon as the signal aborts, giving the place up.
+   */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0 && this.#running < this.#max) return Promise.resolve(this.#take());
