@@ -51,9 +51,9 @@ async function save(name: string, handle: WorkflowHandle, { runId, interceptors 
   appendFileSync(join(out, '..', 'corpus.sha256'), `${createHash('sha256').update(text).digest('hex')}  ${file}\n`);
 }
 
-const startJob = (input: Record<string, unknown>) =>
-  stack.temporal.client.workflow.start(humeJob, {
-    taskQueue: stack.temporal.taskQueue,
+const startJob = (input: Record<string, unknown>, on = stack) =>
+  on.temporal.client.workflow.start(humeJob, {
+    taskQueue: on.temporal.taskQueue,
     workflowId: uniqueId('record-job'),
     args: [{ texts: ['Recorded for replay.'], config, resultDir: join(dir, uniqueId('job')), polling: { firstPollAfter: 500 }, resubmitDelay: 200, ...input }],
   });
@@ -80,6 +80,24 @@ it('records humeJob paths', async () => {
   await expect(cancelled.result()).rejects.toThrow();
   stack.emulator.setFaults({ callbackDropRate: 0 });
   await save('job-cancelled', cancelled);
+});
+
+it('records fetches inside the workflow task handed over: cut by a 503, and refused by Hume for a callback that came early', async () => {
+  stack.emulator.failNext({ count: 1, route: 'predictions', status: 503 });
+  const handedOver = await startJob({ polling: { firstPollAfter: '1 hour' } });
+  await handedOver.result();
+  await save('job-fetch-handed-over', handedOver);
+
+  const slow = await startStack({ temporalAddress: server.address, emulator: { timing: { queuedMs: 10, processingMs: 3_000 } } });
+  try {
+    const early = await startJob({ polling: { firstPollAfter: '1 hour' } }, slow);
+    await expect.poll(async () => (await early.query(statusQuery)).phase).toBe('waiting');
+    await early.signal(jobFinishedSignal, { jobId: (await early.query(statusQuery)).jobId!, status: 'COMPLETED' });
+    await early.result();
+    await save('job-fetch-refused', early);
+  } finally {
+    await slow.close();
+  }
 });
 
 it('records humeBatch paths', async () => {
