@@ -4,7 +4,7 @@
  */
 import { dirname } from 'node:path';
 import { normalizeLocation } from './store/location.js';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type Client, isGrpcServiceError, ServiceError, type WorkflowHandle } from '@temporalio/client';
 import { HumeBatchInput, HumeJobInput } from './schemas/inputs.js';
 import { describeIssues } from './schemas/issues.js';
 import {
@@ -38,6 +38,33 @@ export const runWorkflowId = (runId: string) => `hume-run-${runId}`;
 /** Local paths absolute (the worker may run elsewhere), `s3://` locations as given. */
 const absolute = (location: string) => normalizeLocation(location);
 
+/** gRPC's FAILED_PRECONDITION, with which the server says a workflow is not ready. */
+const FAILED_PRECONDITION = 9;
+const REFUSED_TASK_ATTEMPTS = 5;
+
+/**
+ * The server aborts an update answered in a workflow task it then refused (an event arrived while
+ * that task continued the run as new or ended it: UNHANDLED_COMMAND), and says "unexpected
+ * workflow task failure". The update's effect went with the task, and ours set values (twice is
+ * once), so it is sent again, a few times, a moment apart.
+ */
+async function updateAgainIfTaskRefused<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= REFUSED_TASK_ATTEMPTS || !refusedTask(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+const refusedTask = (err: unknown): boolean =>
+  err instanceof ServiceError &&
+  isGrpcServiceError(err.cause) &&
+  err.cause.code === FAILED_PRECONDITION &&
+  /unexpected workflow task failure/i.test(err.cause.details);
+
 export class RunHandle {
   constructor(readonly workflow: WorkflowHandle<typeof humeBatch>) {}
 
@@ -45,13 +72,13 @@ export class RunHandle {
     return this.workflow.query(progressQuery);
   }
   pause(): Promise<RunProgress> {
-    return this.workflow.executeUpdate(pauseUpdate);
+    return updateAgainIfTaskRefused(() => this.workflow.executeUpdate(pauseUpdate));
   }
   resume(): Promise<RunProgress> {
-    return this.workflow.executeUpdate(resumeUpdate);
+    return updateAgainIfTaskRefused(() => this.workflow.executeUpdate(resumeUpdate));
   }
   setMaxJobsInFlight(max: number): Promise<RunProgress> {
-    return this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [{ maxJobsInFlight: max }] });
+    return updateAgainIfTaskRefused(() => this.workflow.executeUpdate(setMaxJobsInFlightUpdate, { args: [{ maxJobsInFlight: max }] }));
   }
   /**
    * Stops submitting; in-flight jobs finish (or are abandoned, per `onCancel`) and the folder is
@@ -59,7 +86,7 @@ export class RunHandle {
    * jobs are cancelled and the Hume jobs they leave behind are recorded in the folder.
    */
   async cancel(options: { abandon?: boolean } = {}): Promise<unknown> {
-    if (options.abandon) await this.workflow.executeUpdate(setOnCancelUpdate, { args: [{ onCancel: 'abandon' }] });
+    if (options.abandon) await updateAgainIfTaskRefused(() => this.workflow.executeUpdate(setOnCancelUpdate, { args: [{ onCancel: 'abandon' }] }));
     return this.workflow.cancel();
   }
   result(): Promise<HumeBatchResult> {

@@ -122,7 +122,7 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
   const progress = () => (tracker ? tracker.progress(Date.now()) : planningProgress(runFolderOf(input), info.startTime.getTime(), early));
   let signalsThisRun = 0;
   let childrenThisRun = 0;
-  /** The workflow task (by history length) in which an update was last answered. */
+  /** The workflow task (by history length) in which an update was last answered: they answer at once, never awaiting. */
   let answeredAt = -1;
   let deferrals = 0;
   const answering = <A extends unknown[], R>(handler: (...args: A) => R) => (...args: A): R => {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { sharedWorkflowModules } from '../../src/worker.js';
 
@@ -62,3 +62,20 @@ export async function connectTemporal(address = inject('temporalAddress')): Prom
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+/** A worker of the fixture workflows (and `activities`) on the test's task queue, running until stopped. */
+export async function runFixtureWorker(temporal: TemporalTestContext, activities: Record<string, (...args: never[]) => Promise<unknown>> = {}) {
+  const worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    taskQueue: temporal.taskQueue,
+    workflowBundle: await testWorkflowBundle(),
+    activities,
+  });
+  const running = worker.run();
+  return {
+    async stop(): Promise<void> {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

@@ -10,7 +10,7 @@ import type { Stack } from './hume-stack.js';
 import { uniqueId } from './temporal.js';
 
 /** Recordings of this path start with this name. */
-export const UPDATE_TIPPED_RECORDING = 'batch-continued-after-update';
+export const UPDATE_TIPPED_RECORDING = 'batch-update-tipped';
 
 export interface UpdateTipped {
   run: RunHandle;
@@ -35,10 +35,11 @@ export async function startOneWaitingBatch(stack: Stack, outDir: string) {
 }
 
 /**
- * `startOneWaitingBatch` while updates resize the window, alternating 2 and 3, until the run's
- * history reaches `suggestsAt` events (where the server suggests continue-as-new); one more update
- * is answered in the task that sees the suggestion, and the run continues. Then the batch is told
- * it completed, and the run ends. Callbacks are dropped meanwhile.
+ * `startOneWaitingBatch` while updates resize the window, alternating 2 and 3, one at a time, until
+ * the run's history reaches `suggestsAt` events (where the server suggests continue-as-new), and
+ * one more: an update is answered in the task that first sees the suggestion (the loop's last, or
+ * that one), and the run continues. Then the batch is told it completed, and the run ends.
+ * Callbacks are dropped meanwhile.
  */
 export async function continueByUpdates(stack: Stack, outDir: string, suggestsAt: number): Promise<UpdateTipped> {
   stack.emulator.setFaults({ callbackDropRate: 1 });

@@ -61,7 +61,7 @@ afterAll(async () => {
 
 const insideATask = () => new MockActivityEnvironment({ isLocal: true });
 const scheduled = () => new MockActivityEnvironment();
-/** Each test's own folders, so a scratch folder is this test's. */
+/** This file's own folder in the bucket: a scratch folder named for one of its jobs is this file's. */
 const folder = randomUUID();
 const resultDir = (jobId: string) => `s3://results/${folder}/${jobId}`;
 const fetchInto = (env: MockActivityEnvironment, jobId: string) => env.run(activities.humeFetchResults, { jobId, resultDir: resultDir(jobId) });

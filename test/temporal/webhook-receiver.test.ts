@@ -1,29 +1,22 @@
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedQuery } from '../fixtures/wait-forever.js';
 import { type RunningReceiver, signWorkflowId, startReceiver } from '../../src/webhook/index.js';
-import { connectTemporal, type TemporalTestContext, testWorkflowBundle, uniqueId } from '../helpers/temporal.js';
+import { connectTemporal, runFixtureWorker, type TemporalTestContext, uniqueId } from '../helpers/temporal.js';
 
 const SECRET = 'current-secret-0123456789';
 const PREVIOUS = 'previous-secret-0123456789';
 
 describe('webhook receiver', () => {
   let temporal: TemporalTestContext;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: Awaited<ReturnType<typeof runFixtureWorker>>;
   let receiver: RunningReceiver;
   let workflowId: string;
 
   beforeAll(async () => {
     temporal = await connectTemporal();
-    worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      taskQueue: temporal.taskQueue,
-      workflowBundle: await testWorkflowBundle(),
-    });
-    running = worker.run();
+    worker = await runFixtureWorker(temporal);
     receiver = await startReceiver({ client: temporal.client, secrets: [SECRET, PREVIOUS], bodyLimit: 4096 });
     workflowId = uniqueId('receiver');
     await temporal.client.workflow.start('waitForever', { taskQueue: temporal.taskQueue, workflowId });
@@ -32,8 +25,7 @@ describe('webhook receiver', () => {
   afterAll(async () => {
     await temporal.client.workflow.getHandle(workflowId).terminate().catch(() => {});
     await receiver.close();
-    worker.shutdown();
-    await running;
+    await worker.stop();
     await temporal.close();
   });
 
