@@ -42,6 +42,7 @@ export const million: Benchmark = async (ctx) => {
     row('items completed / failed', `${items.completed.toLocaleString('en')} / ${items.failed.toLocaleString('en')}`, `${texts.toLocaleString('en')} / 0`, items.completed === texts && items.failed === 0),
     row('plan / finalize (inside the makespan)', `${seconds(planMs)} / ${seconds(finalizeMs)}`),
     row('jobs completed per second', (jobs.completed / (run.makespanMs / 1000)).toFixed(1)),
+    row('submits / fetches handed from the workflow task to an activity', `${run.handOvers.submit.toLocaleString('en')} / ${run.handOvers.fetch.toLocaleString('en')}`),
     row('bench process peak RSS (worker+receiver)', mb(peakRss)),
     row('parent runs (continue-as-new) / events per run, max', `${parents.length} / ${Math.max(...parents)}`),
   ];

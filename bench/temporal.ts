@@ -4,16 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { type ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  type LogEntry,
   NativeConnection,
   type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { startRun } from '../src/client.js';
 import { type DevServer, startDevServer } from '../src/devserver/index.js';
-import type { HumeBatchInput, HumeBatchResult } from '../src/workflows/definitions.js';
+import { FETCH_HANDED_OVER, type HumeBatchInput, type HumeBatchResult, SUBMIT_HANDED_OVER } from '../src/workflows/definitions.js';
 import { installRuntime } from '../src/runtime.js';
 import { startReceiver } from '../src/webhook/index.js';
 import { createHumeWorker, sharedWorkflowModules, workflowsPath } from '../src/worker.js';
@@ -45,6 +47,8 @@ export interface OurRun {
   result: HumeBatchResult;
   /** Requests the Hume-compatible server saw per second: over the makespan, and in its busiest second. */
   requestsPerSecond: { mean: number; peak: number };
+  /** Submits and fetches inside a workflow task that handed their work to the scheduled activity. */
+  handOvers: { submit: number; fetch: number };
 }
 
 /** Worker options a bench run sets on top of ours (`--worker-options`). */
@@ -52,7 +56,7 @@ export type BenchWorkerOptions = Partial<WorkerOptions>;
 
 export async function startBenchTemporal(workerOptions: BenchWorkerOptions = {}): Promise<BenchTemporal> {
   // Worker logs go to stderr at WARN, the core's own with them: stdout carries the table only.
-  installRuntime({ sdkLogger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[worker ${entry.level}] ${entry.message}\n`)) }, 'bench');
+  installRuntime({ sdkLogger: new DefaultLogger('DEBUG', benchLog) }, 'bench');
   const server = await startDevServer({ headless: true });
   const [connection, clientConnection, bundle] = await Promise.all([
     NativeConnection.connect({ address: server.address }),
@@ -79,6 +83,20 @@ interface WorkerDeps {
   workerOptions: BenchWorkerOptions;
 }
 
+const handOvers = { submit: 0, fetch: 0 };
+
+/** Prints warnings and errors, with the activity and its error; counts the benign hand-overs (debug). */
+function benchLog({ level, message, meta }: LogEntry): void {
+  const error = meta?.error as ApplicationFailure | undefined;
+  if (level === 'WARN' || level === 'ERROR') {
+    const activity = typeof meta?.activityType === 'string' ? ` (${meta.activityType})` : '';
+    process.stderr.write(`[worker ${level}] ${message}${activity}${error?.message ? `: ${error.message}` : ''}\n`);
+  } else if (message === 'Activity failed' && error?.category === ApplicationFailureCategory.BENIGN) {
+    if (error.type === SUBMIT_HANDED_OVER) handOvers.submit++;
+    else if (error.type === FETCH_HANDED_OVER) handOvers.fetch++;
+  }
+}
+
 /** A worker is bound to one Hume base URL, so each run gets its own (on its own task queue). */
 async function runOnFreshWorker({ connection, client, bundle, workerOptions }: WorkerDeps, emulator: BenchHume, input: HumeBatchInput): Promise<OurRun> {
   const receiver = await startReceiver({ client, secrets: [WEBHOOK_SECRET] });
@@ -93,12 +111,14 @@ async function runOnFreshWorker({ connection, client, bundle, workerOptions }: W
     });
     return await worker.runUntil(async () => {
       const rate = await sampleRequestRate(emulator);
+      const handedBefore = { ...handOvers };
       const started = performance.now();
       try {
         const handle = await startRun(client, input, { taskQueue });
         const result = await handle.result();
         const makespanMs = performance.now() - started;
-        return { makespanMs, workflowId: handle.workflow.workflowId, result, requestsPerSecond: await rate.figures(makespanMs) };
+        const handed = { submit: handOvers.submit - handedBefore.submit, fetch: handOvers.fetch - handedBefore.fetch };
+        return { makespanMs, workflowId: handle.workflow.workflowId, result, requestsPerSecond: await rate.figures(makespanMs), handOvers: handed };
       } finally {
         rate.stop();
       }

@@ -13,6 +13,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DownloadResult, HumeClient } from '../hume/client.js';
 import { sha256Of } from '../hume/download.js';
+import { RequestLimiterBusy } from '../hume/rate-limit.js';
 import type { JobConfig } from '../hume/schemas.js';
 import { ARTIFACTS_ZIP, jobDir, PREDICTIONS_JSON } from '../results/layout.js';
 import { outcomeItems, SourceMatcher, type SourceReturn } from '../results/mapping.js';
@@ -27,7 +28,8 @@ import type { ResultStore } from '../store/store.js';
 import { loadBatch } from './batch-items.js';
 import { humeCall } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
-import { FAILURE_TYPES } from '../workflows/definitions.js';
+import { handedOver, IN_TASK_SLOT_WAIT_MS } from './in-task.js';
+import { FAILURE_TYPES, FETCH_HANDED_OVER } from '../workflows/definitions.js';
 
 export interface FetchResultsInput {
   jobId: string;
@@ -44,7 +46,7 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
     const resultDir = batch ? resolveLocation(batch.runDir, jobDir(batch.range.index, jobId)) : given;
     if (!resultDir) throw ApplicationFailure.nonRetryable('humeFetchResults needs a resultDir or a batch', FAILURE_TYPES.invalidInput);
     const store = storage.folder(resultDir);
-    // Inside a workflow task a fetch waits for no slot (a busy one hands it to the scheduled
+    // Inside a workflow task a fetch waits for a slot only briefly (then hands it to the scheduled
     // fetch) and keeps no partial download: it has no heartbeat to resume from.
     const local = Context.current().info.isLocal;
     return whileHeartbeating(async (signal, progress) => {
@@ -57,7 +59,7 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
           progress.report(transferred);
         },
         resumeFromBytes: progress.previous?.[what],
-        withoutWaiting: local,
+        maxWaitMs: local ? IN_TASK_SLOT_WAIT_MS : undefined,
       });
       const scratch = new Scratch(resultDir, local);
       let predictions: Fetched;
@@ -72,6 +74,7 @@ export function createFetchResults(hume: HumeClient, storage: Storage) {
       } catch (err) {
         // Fetching the same bytes again would fail the same way.
         if (err instanceof InvalidPredictionsError) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.invalidPredictions);
+        if (err instanceof RequestLimiterBusy) throw handedOver(`handed to the scheduled fetch: ${err.message}`, FETCH_HANDED_OVER);
         throw err;
       } finally {
         // Once in the store, a scratch copy is worth nothing; a cut download is kept to resume here.

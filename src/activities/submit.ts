@@ -17,6 +17,7 @@ import { buildCallbackUrl, NO_RECEIVER_BASE_URL, submissionKeyOf } from '../webh
 import { loadBatch, sourcesOf } from './batch-items.js';
 import { humeCall, toActivityFailure } from './failures.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { handedOver, IN_TASK_SLOT_WAIT_MS } from './in-task.js';
 import { SubmissionJournal } from './submissions.js';
 import { FAILURE_TYPES, METRICS, SUBMIT_HANDED_OVER } from '../workflows/definitions.js';
 
@@ -51,7 +52,7 @@ const CLOCK_SKEW_MS = 60_000;
 const LOCAL_SUBMIT_MAX_BYTES = 512 * 1024;
 
 /** A local submit stops before anything is written or sent: the workflow submits by the scheduled activity. */
-const handOver = (why: string) => ApplicationFailure.nonRetryable(`handed to the scheduled submit: ${why}`, SUBMIT_HANDED_OVER);
+const handOver = (why: string) => handedOver(`handed to the scheduled submit: ${why}`, SUBMIT_HANDED_OVER);
 
 export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | undefined, storage: Storage) {
   return async function humeSubmitJob({ input, attempt, submissionKey }: SubmitJobInput): Promise<SubmittedJob> {
@@ -72,7 +73,7 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       return { jobId, callbacks: willCallBack, adopted: true, sentAtMs };
     };
 
-    // Inside a workflow task a submit neither waits (for the request limiter) nor searches.
+    // Inside a workflow task a submit waits only briefly (for the request limiter) and never searches.
     const local = Context.current().info.isLocal;
     return whileHeartbeating(async (signal, progress) => {
       const earlier = await journal.read();
@@ -105,13 +106,13 @@ export function createSubmitJob(hume: HumeClient, callbacks: CallbackConfig | un
       await journal.write({ key: submissionKey, sentAtMs });
       let jobId: string;
       // Bytes sent, so a stalled upload shows in the pending activity (counts only: details reach history).
-      const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }), withoutWaiting: local };
+      const options = { signal, onProgress: (uploadedBytes: number) => progress.report({ uploadedBytes }), maxWaitMs: local ? IN_TASK_SLOT_WAIT_MS : undefined };
       try {
         jobId = uploads.length ? await hume.startJobWithFiles(uploads, request, options) : await hume.startJob(request, options);
       } catch (err) {
         if (err instanceof RequestLimiterBusy) {
           await journal.write({ key: submissionKey });
-          throw handOver('the request limiter has no free slot');
+          throw handOver('the request limiter had no free slot in time');
         }
         // A 429 or 4xx answer (not 408) means Hume refused the request: no job was created,
         // so the next try need not search for one.

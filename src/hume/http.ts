@@ -44,8 +44,12 @@ export interface CallOptions {
    * download, of the whole file, kept prefix included). For activity heartbeats.
    */
   onProgress?: (bytesSoFar: number) => void;
-  /** Throw `RequestLimiterBusy`, sending nothing, instead of waiting for the request limiter or a transfer slot (a call inside a workflow task). */
-  withoutWaiting?: boolean;
+  /**
+   * Wait at most this long, ms, for a transfer slot and the request limiter together; past it,
+   * throw `RequestLimiterBusy` having sent nothing (a call inside a workflow task, which must not
+   * hold its task for long). 0 takes only a slot free now. @default no bound
+   */
+  maxWaitMs?: number;
 }
 
 export interface HttpRequest {
@@ -121,29 +125,17 @@ export class HumeHttp {
     req: HttpRequest,
     consume: (body: ResponseBody, head: ResponseHead) => Promise<T>,
   ): Promise<T> {
-    const { limiter } = this.#settings;
-    const release = await this.#transferSlot(call, options, req);
+    const { limiter, transfers } = this.#settings;
+    // Before any clock starts: waiting for a slot is not the call being slow.
+    const waitUntil = options?.maxWaitMs === undefined ? undefined : performance.now() + options.maxWaitMs;
+    const wait = <T>(slot: 'request' | 'transfer', acquire: (signal?: AbortSignal) => Promise<T>) => waitAtMost(call, slot, waitUntil, options?.signal, acquire);
+    const release = req.transfer?.slot && transfers ? await wait('transfer', (signal) => transfers.acquire(signal)) : undefined;
     try {
-      if (!options?.withoutWaiting) await limiter?.acquire(options?.signal);
-      else if (limiter && !limiter.tryAcquire()) throw new RequestLimiterBusy(call);
+      if (limiter) await wait('request', (signal) => limiter.acquire(signal));
       return await this.#send(call, options, req, consume);
     } finally {
       release?.();
     }
-  }
-
-  /**
-   * The worker's transfer slot a transfer takes, if it is one. Before any clock starts: waiting
-   * for a slot is not the call being slow; the caller's signal still ends the wait, with its
-   * reason. A call asked not to wait takes a free one or is refused, nothing sent.
-   */
-  async #transferSlot(call: string, options: CallOptions | undefined, req: HttpRequest): Promise<(() => void) | undefined> {
-    const { transfers } = this.#settings;
-    if (!req.transfer?.slot || !transfers) return undefined;
-    if (!options?.withoutWaiting) return transfers.acquire(options?.signal);
-    const release = transfers.tryAcquire();
-    if (!release) throw new RequestLimiterBusy(call, 'transfer');
-    return release;
   }
 
   async #send<T>(
@@ -345,3 +337,27 @@ async function readErrorDetail(body: ResponseBody): Promise<string> {
 }
 
 const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, MAX_ERROR_DETAIL_CHARS);
+
+/**
+ * Waits for a slot until `waitUntil` (no bound when undefined); past it, gives the place up and
+ * throws `RequestLimiterBusy`. The caller's signal still ends the wait with its own reason.
+ */
+async function waitAtMost<T>(
+  call: string,
+  slot: 'request' | 'transfer',
+  waitUntil: number | undefined,
+  signal: AbortSignal | undefined,
+  acquire: (signal?: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (waitUntil === undefined) return acquire(signal);
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(), Math.max(0, waitUntil - performance.now()));
+  try {
+    return await acquire(signal ? AbortSignal.any([signal, bound.signal]) : bound.signal);
+  } catch (err) {
+    if (bound.signal.aborted && !signal?.aborted) throw new RequestLimiterBusy(call, slot);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

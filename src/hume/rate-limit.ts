@@ -9,10 +9,10 @@
  * None pauses on Retry-After. The bucket below is what we need and no more.
  */
 
-/** A call asked not to wait (`withoutWaiting`) found no free slot (the limiter's, or a transfer's): nothing was sent. */
+/** A call that may wait only so long (`maxWaitMs`) found no free slot in time (the limiter's, or a transfer's): nothing was sent. */
 export class RequestLimiterBusy extends Error {
   constructor(call: string, slot: 'request' | 'transfer' = 'request') {
-    super(`Hume ${call}: not sent, ${slot === 'request' ? 'the request limiter has' : 'the transfers to Hume have'} no free slot now`);
+    super(`Hume ${call}: not sent, ${slot === 'request' ? 'the request limiter had' : 'the transfers to Hume had'} no free slot in time`);
     this.name = 'RequestLimiterBusy';
   }
 }
@@ -88,11 +88,6 @@ export class RequestRateLimiter {
     this.#rate = Math.min(this.#rate, settings.requestsPerSecond);
     this.#burst = Math.min(this.#burst, settings.burst);
     this.#tokens = Math.min(this.#tokens, this.#burst);
-  }
-
-  /** Takes a slot if one is free now (no one waiting, no pause, a token left); never waits. */
-  tryAcquire(): boolean {
-    return this.#waiters.length === 0 && this.#take(this.#now());
   }
 
   /**

@@ -48,11 +48,6 @@ export class TransferSlots {
     this.#max = Math.min(this.#max, max);
   }
 
-  /** A slot now, without waiting or queueing, or none (a transfer inside a workflow task). */
-  tryAcquire(): (() => void) | undefined {
-    return this.#waiters.length === 0 && this.#running < this.#max ? this.#take() : undefined;
-  }
-
   /**
    * Resolves with a `release` function once a slot is free; call it exactly once when the transfer
    * ends. Rejects with `signal.reason` as soon as the signal aborts, giving the place up.

@@ -34,6 +34,8 @@ export const jobFinishedSignal = defineSignal<[JobFinished]>('jobFinished');
  * submit to the scheduled activity at once, before anything is written or sent; never a job's end.
  */
 export const SUBMIT_HANDED_OVER = 'SUBMIT_HANDED_OVER';
+/** A local fetch that found no free request or transfer slot gives the fetch to the scheduled activity, having sent nothing. */
+export const FETCH_HANDED_OVER = 'FETCH_HANDED_OVER';
 
 /** Failure types our workflows end with, for callers to match on. */
 export const FAILURE_TYPES = {

@@ -38,6 +38,7 @@ import {
   type BatchFinished,
   batchFinishedSignal,
   FAILURE_TYPES,
+  FETCH_HANDED_OVER,
   METRICS,
   HUME_JOB_IDS,
   type HumeJobInput,
@@ -337,7 +338,7 @@ export async function humeJob(given: ContinuedJobInput, legacyCarried?: JobCarry
       } catch (err) {
         // Refused by Hume (the job not completed after all) is an answer; anything else goes on below.
         if (!(err instanceof TemporalFailure) || isCancellation(err) || (isNonRetryable(err) && isHumeAnswer(err))) throw err;
-        log.info('fetching by a scheduled activity after the local one could not', { jobId, error: failureMessage(err) });
+        if (failureType(err) !== FETCH_HANDED_OVER) log.info('fetching by a scheduled activity after the local one could not', { jobId, error: failureMessage(err) });
       }
     }
     return humeFetchResults.executeWithOptions({ summary, retry: { ...retry, maximumAttempts: SHORTCUT_FETCH_ATTEMPTS } }, [...args]);

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type Logger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { sharedWorkflowModules } from '../../src/worker.js';
 
@@ -37,10 +37,13 @@ export interface TemporalTestContext {
 
 let runtimeInstalled = false;
 
-/** Worker state changes at INFO drown test output; warnings and errors still show. Once per process. */
-export function installQuietRuntime(): void {
+/**
+ * Worker state changes at INFO drown test output; warnings and errors still show. Once per process:
+ * a test file that reads the SDK's logs installs its own logger first.
+ */
+export function installQuietRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger });
   runtimeInstalled = true;
 }
 

@@ -167,12 +167,21 @@ describe('waiting for a slot', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('a call asked not to wait is refused with nothing sent when no slot is free, and takes one that is', async () => {
+  it('a call that may wait only so long is refused with nothing sent when no slot frees in time, and waits for one that does', async () => {
     const server = await startHume();
+    // One request every 2 s.
     const [client] = clientsOf(1, { baseUrl: server.url, maxRequestsPerSecond: 0.5, maxRequestBurst: 1 });
-    await client!.startJob({ text: ['first'] }, { withoutWaiting: true }); // the only slot
-    await expect(client!.startJob({ text: ['second'] }, { withoutWaiting: true })).rejects.toBeInstanceOf(RequestLimiterBusy);
+    await client!.startJob({ text: ['first'] }, { maxWaitMs: 0 }); // the only slot
+    await expect(client!.startJob({ text: ['second'] }, { maxWaitMs: 0 })).rejects.toBeInstanceOf(RequestLimiterBusy);
+    const refusedAt = performance.now();
+    await expect(client!.startJob({ text: ['third'] }, { maxWaitMs: 500 })).rejects.toThrow('the request limiter had no free slot in time');
+    expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(490);
     expect(server.requests).toHaveLength(1);
+    // A refused wait gave its place up: the next one is first in line and gets the slot when it frees.
+    await client!.startJob({ text: ['fourth'] }, { maxWaitMs: 5_000 });
+    expect(server.requests).toHaveLength(2);
+    const times = arrivals(server);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_900);
   });
 
   it('does not count against the call timeout', async () => {

@@ -1,7 +1,7 @@
 /**
  * humeFetchResults run inside a workflow task (a local activity, as humeJob runs it for a few
- * short texts): it waits for nothing — with every transfer slot of the worker held it sends no
- * request and fails, for the scheduled fetch to take over — and it leaves no scratch copy behind,
+ * short texts): it waits for a transfer slot only briefly — with every slot of the worker held
+ * longer it sends no request and fails, for the scheduled fetch to take over — and it leaves no scratch copy behind,
  * since it records no heartbeat a retry could resume from. The scheduled fetch does wait, and
  * keeps a cut download's copy for its retry. Against a real HTTP server on loopback and a real S3
  * server (a folder in S3 is what takes a scratch copy).
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import { IN_TASK_SLOT_WAIT_MS } from '../../src/activities/in-task.js';
 import { scratchFolder } from '../../src/activities/results.js';
 import { type S3Server, startS3Server } from '../../src/devserver/s3-server.js';
 import { HumeClient } from '../../src/hume/client.js';
@@ -20,6 +21,7 @@ import { sharedTransferSlots } from '../../src/hume/transfer-slots.js';
 import { createStorage } from '../../src/store/storage.js';
 import { API_KEY, startServer, type TestServer } from '../hume/helpers.js';
 import { readObject } from '../helpers/s3.js';
+import { FETCH_HANDED_OVER } from '../../src/workflows/definitions.js';
 import { textResult } from './helpers.js';
 
 const PREDICTIONS = JSON.stringify([textResult('a short text, fetched inside a workflow task')]);
@@ -70,7 +72,7 @@ const predictionRequests = (jobId: string) => hume.requests.filter((r) => r.url 
 const scratchOf = (jobId: string, local: boolean) => readdir(scratchFolder(resultDir(jobId), local)).catch(() => undefined);
 
 describe('a fetch inside a workflow task', () => {
-  it('sends nothing while every transfer slot is held and fails, for the scheduled fetch to take over; the scheduled one waits for the slot', async () => {
+  it(`sends nothing while every transfer slot stays held for ${IN_TASK_SLOT_WAIT_MS} ms and fails, for the scheduled fetch to take over; the scheduled one waits for the slot`, async () => {
     const slots = sharedTransferSlots(hume.url, 1);
     const stopHolder = new AbortController();
     let holding!: () => void;
@@ -78,7 +80,10 @@ describe('a fetch inside a workflow task', () => {
     const holder = client.downloadArtifacts('held', join(dir, 'held.zip'), { signal: stopHolder.signal, onProgress: () => holding() });
     await held;
 
-    await expect(fetchInto(insideATask(), 'busy')).rejects.toMatchObject({ name: 'RequestLimiterBusy' });
+    // Benign: the worker logs it at debug, not as a failed activity.
+    const refused = fetchInto(insideATask(), 'busy');
+    await vi.waitFor(() => expect(slots.waiting).toBe(1));
+    await expect(refused).rejects.toMatchObject({ type: FETCH_HANDED_OVER, nonRetryable: true, category: 'BENIGN' });
     expect(predictionRequests('busy')).toBe(0);
     expect({ running: slots.running, waiting: slots.waiting }).toEqual({ running: 1, waiting: 0 });
 
@@ -89,6 +94,16 @@ describe('a fetch inside a workflow task', () => {
     await expect(waiting).resolves.toMatchObject({ predictionsPath: `${resultDir('busy')}/predictions.json`, counts: expect.anything() });
     expect(await readObject(s3.client(), 'results', `${folder}/busy/predictions.json`)).toBe(PREDICTIONS);
     expect(predictionRequests('busy')).toBe(1);
+  });
+
+  it('takes a slot freed while it waits', async () => {
+    const slots = sharedTransferSlots(hume.url, 1);
+    const release = await slots.acquire();
+    const fetching = fetchInto(insideATask(), 'freed');
+    await vi.waitFor(() => expect(slots.waiting).toBe(1));
+    release();
+    await expect(fetching).resolves.toMatchObject({ predictionsPath: `${resultDir('freed')}/predictions.json` });
+    expect(predictionRequests('freed')).toBe(1);
   });
 
   it('leaves no scratch copy, cut or complete; a scheduled fetch keeps its cut copy for the retry to resume', async () => {

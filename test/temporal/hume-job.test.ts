@@ -291,7 +291,8 @@ describe('humeJob with callbacks', () => {
 describe('humeJob behind a busy request limiter', () => {
   let stack: Stack;
   beforeAll(async () => {
-    // One request every 2 s: jobs started together find no free slot for a submit in their workflow task.
+    // One request every 2 s: of three jobs started together, the third finds no slot for its submit
+    // within the 2 s a workflow task waits (IN_TASK_SLOT_WAIT_MS).
     stack = await startStack({ maxRequestsPerSecond: 0.5 });
   });
   afterAll(() => stack.close());
