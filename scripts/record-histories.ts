@@ -16,7 +16,7 @@ import { humeJob, jobFinishedSignal, statusQuery } from '../src/workflows/index.
 import { type Stack, startStack } from '../test/helpers/hume-stack.js';
 import { continueWithAStartPending, PENDING_START_RECORDING, SLOW_CHILD_STARTS, startSlowChildStartsStack } from '../test/helpers/pending-start.js';
 import { uniqueId } from '../test/helpers/temporal.js';
-import { continueByUpdates, UPDATE_TIPPED_RECORDING } from '../test/helpers/update-tipped.js';
+import { continueByUpdates, continueUnderUpdates, UPDATE_FLOOD_RECORDING, UPDATE_TIPPED_RECORDING } from '../test/helpers/update-tipped.js';
 import { interceptorEntry, type Recording } from '../test/replay/recording.js';
 
 const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
@@ -181,4 +181,10 @@ it('records a run that an update tipped into continuing as new', async () => {
   const { run, firstRunId } = await continueByUpdates(stack, dir, SUGGESTS_AT);
   await run.result();
   await save(UPDATE_TIPPED_RECORDING, run.workflow, { runId: firstRunId });
+});
+
+it('records a run that continued as new while updates came without pause', async () => {
+  const { run, firstRunId } = await continueUnderUpdates(stack, dir);
+  await run.result();
+  await save(UPDATE_FLOOD_RECORDING, run.workflow, { runId: firstRunId });
 });

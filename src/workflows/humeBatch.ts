@@ -223,7 +223,10 @@ export async function humeBatch(given: ContinuedInput, legacyCarried?: RunCarry)
         await condition(allHandlersFinished);
         if (answeredAt === workflowInfo().historyLength && deferrals < MAX_ANSWER_DEFERRALS && patched(ANSWER_BEFORE_CONTINUING)) {
           deferrals++;
-          await sleep(1);
+          // On to the next task: a 1 ms timer's, or sooner an update's or a signal's. The timer
+          // alone is not enough: the server fires none while updates keep the run busy.
+          const deferredAt = answeredAt;
+          await condition(() => workflowInfo().historyLength !== deferredAt, 1);
           continue;
         }
         carry.continuedAsNew++;

@@ -11,6 +11,8 @@ import { uniqueId } from './temporal.js';
 
 /** Recordings of this path start with this name. */
 export const UPDATE_TIPPED_RECORDING = 'batch-update-tipped';
+/** Recordings of a run continuing as new under updates without pause start with this name. */
+export const UPDATE_FLOOD_RECORDING = 'batch-update-flood';
 
 export interface UpdateTipped {
   run: RunHandle;
@@ -53,6 +55,30 @@ export async function continueByUpdates(stack: Stack, outDir: string, suggestsAt
     await expect.poll(async () => (await run.progress()).continuedAsNew).toBe(1);
     await complete();
     return { run, firstRunId, lastWindow };
+  } finally {
+    stack.emulator.setFaults({ callbackDropRate: 0 });
+  }
+}
+
+/**
+ * `startOneWaitingBatch` while four clients send updates without pause, each its next as soon as
+ * its last is answered (most tasks answer one), until the run continues as new or 400 are sent.
+ * Then the batch is told it completed, and the run ends. Callbacks are dropped meanwhile.
+ */
+export async function continueUnderUpdates(stack: Stack, outDir: string): Promise<Omit<UpdateTipped, 'lastWindow'> & { continued: number }> {
+  stack.emulator.setFaults({ callbackDropRate: 1 });
+  try {
+    const { run, firstRunId, complete } = await startOneWaitingBatch(stack, outDir);
+    let sent = 0;
+    await Promise.all([2, 3, 2, 3].map(async (window) => {
+      while ((await run.progress()).continuedAsNew === 0 && sent < 400) {
+        sent++;
+        await run.setMaxJobsInFlight(window);
+      }
+    }));
+    const { continuedAsNew: continued } = await run.progress();
+    await complete();
+    return { run, firstRunId, continued };
   } finally {
     stack.emulator.setFaults({ callbackDropRate: 0 });
   }

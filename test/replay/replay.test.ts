@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { PENDING_START_RECORDING } from '../helpers/pending-start.js';
-import { UPDATE_TIPPED_RECORDING } from '../helpers/update-tipped.js';
+import { UPDATE_FLOOD_RECORDING, UPDATE_TIPPED_RECORDING } from '../helpers/update-tipped.js';
 import { testWorkflowBundle } from '../helpers/temporal.js';
 import { interceptorModules, Recording } from './recording.js';
 
@@ -17,7 +17,7 @@ const recorded = readdirSync(dir).filter((name) => name.endsWith('.json')).sort(
 
 describe('recorded histories replay on the current workflow code', () => {
   it('has recordings of every representative run', () => {
-    for (const kind of ['job-callback', 'job-resubmitted', 'job-failed', 'job-cancelled', 'batch-continued', 'batch-final', 'batch-cancelled', 'batch-paused', 'job-account-blocked', 'batch-child-terminated', 'batch-failed', PENDING_START_RECORDING, UPDATE_TIPPED_RECORDING, 'job-fetch-handed-over', 'job-fetch-refused']) {
+    for (const kind of ['job-callback', 'job-resubmitted', 'job-failed', 'job-cancelled', 'batch-continued', 'batch-final', 'batch-cancelled', 'batch-paused', 'job-account-blocked', 'batch-child-terminated', 'batch-failed', PENDING_START_RECORDING, UPDATE_TIPPED_RECORDING, UPDATE_FLOOD_RECORDING, 'job-fetch-handed-over', 'job-fetch-refused']) {
       expect(recorded.some((name) => name.startsWith(kind))).toBe(true);
     }
   });
