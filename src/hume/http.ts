@@ -47,7 +47,7 @@ export interface CallOptions {
   /**
    * Wait at most this long, ms, for a transfer slot and the request limiter together; past it,
    * throw `RequestLimiterBusy` having sent nothing (a call inside a workflow task, which must not
-   * hold its task for long). 0 takes only a slot free now. @default no bound
+   * hold its task for long). 0 takes only a slot free now. @default Infinity (no bound)
    */
   maxWaitMs?: number;
 }
@@ -127,8 +127,8 @@ export class HumeHttp {
   ): Promise<T> {
     const { limiter, transfers } = this.#settings;
     // Before any clock starts: waiting for a slot is not the call being slow.
-    const waitUntil = options?.maxWaitMs === undefined ? undefined : performance.now() + options.maxWaitMs;
-    const wait = <T>(slot: 'request' | 'transfer', acquire: (signal?: AbortSignal) => Promise<T>) => waitAtMost(call, slot, waitUntil, options?.signal, acquire);
+    const waitUntil = waitDeadline(options?.maxWaitMs);
+    const wait = <U>(slot: 'request' | 'transfer', acquire: (signal?: AbortSignal) => Promise<U>) => waitAtMost(call, slot, waitUntil, options?.signal, acquire);
     const release = req.transfer?.slot && transfers ? await wait('transfer', (signal) => transfers.acquire(signal)) : undefined;
     try {
       if (limiter) await wait('request', (signal) => limiter.acquire(signal));
@@ -355,9 +355,20 @@ async function waitAtMost<T>(
   try {
     return await acquire(signal ? AbortSignal.any([signal, bound.signal]) : bound.signal);
   } catch (err) {
-    if (bound.signal.aborted && !signal?.aborted) throw new RequestLimiterBusy(call, slot);
+    if (signal?.aborted) throw signal.reason;
+    if (bound.signal.aborted) throw new RequestLimiterBusy(call, slot);
     throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The longest wait a timer can be set for, ms (Node fires longer ones after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** When a wait bounded by `maxWaitMs` ends: never for undefined or Infinity. */
+function waitDeadline(maxWaitMs: number | undefined): number | undefined {
+  if (maxWaitMs === undefined || maxWaitMs === Infinity) return undefined;
+  if (!(maxWaitMs >= 0 && maxWaitMs <= MAX_TIMER_MS)) throw new RangeError(`maxWaitMs must be 0 to ${MAX_TIMER_MS} ms, or Infinity, got ${maxWaitMs}`);
+  return performance.now() + maxWaitMs;
 }

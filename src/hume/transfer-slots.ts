@@ -59,7 +59,8 @@ export class TransferSlots {
       const waiter: Waiter = { resolve, signal };
       if (signal) {
         waiter.onAbort = () => {
-          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          const index = this.#waiters.indexOf(waiter);
+          if (index >= 0) this.#waiters.splice(index, 1);
           reject(signal.reason);
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });

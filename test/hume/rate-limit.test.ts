@@ -178,10 +178,17 @@ describe('waiting for a slot', () => {
     expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(490);
     expect(server.requests).toHaveLength(1);
     // A refused wait gave its place up: the next one is first in line and gets the slot when it frees.
+    expect(sharedRateLimiter(server.url, { requestsPerSecond: 0.5, burst: 1 }).waiting).toBe(0);
     await client!.startJob({ text: ['fourth'] }, { maxWaitMs: 5_000 });
     expect(server.requests).toHaveLength(2);
     const times = arrivals(server);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_900);
+    expect(times[1]! - times[0]!).toBeLessThan(3_000);
+    // A bound no timer can hold is refused before anything waits; Infinity is no bound.
+    for (const maxWaitMs of [-1, Number.NaN, 2 ** 31]) {
+      await expect(client!.startJob({ text: ['odd'] }, { maxWaitMs })).rejects.toThrow(RangeError);
+    }
+    expect(server.requests).toHaveLength(2);
   });
 
   it('does not count against the call timeout', async () => {

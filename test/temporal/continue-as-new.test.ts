@@ -10,7 +10,7 @@ import { eventsByTask, payloadsIn } from '../helpers/history.js';
 import { type Stack, startStack } from '../helpers/hume-stack.js';
 import { continueWithAStartPending, startSlowChildStartsStack } from '../helpers/pending-start.js';
 import { uniqueId } from '../helpers/temporal.js';
-import { continueByUpdates, continueUnderUpdates, startOneWaitingBatch } from '../helpers/update-tipped.js';
+import { continueByUpdates, continueUnderUpdates } from '../helpers/update-tipped.js';
 
 const SUGGESTS_AT = 60;
 
